@@ -1,0 +1,45 @@
+# Two commands from a fresh machine: `make demo` and `make test`. Both build .venv when it is missing.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+export SOP_HOME ?= $(CURDIR)/var
+export DAGSTER_HOME := $(SOP_HOME)/dagster
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: demo test ui clean lint lock prepare
+
+# The stamp is rebuilt only when the lock or the project metadata change.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+# dbt's manifest is built here, once, not parsed on every import of the definitions.
+prepare: $(VENV)/.installed
+	$(BIN)/python -m orchestration.prepare
+
+demo: prepare
+	$(BIN)/sop demo
+
+test: prepare
+	$(BIN)/python -m pytest
+
+ui: prepare
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev --host 127.0.0.1 --port $${SOP_UI_PORT:-3000} -w workspace.yaml
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# Re-resolve the pinned dependencies (needs the registry; run by hand, commit the result).
+lock: $(VENV)/.installed
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu --generate-hashes -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var dbt_project/target dbt_project/logs dbt_project/.user.yml .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,222 @@
+"""The input contract: every entity the landing folder accepts, its columns, types, units and keys.
+
+This module is the single source of truth: the sample company writes it, ingest enforces it, the Great
+Expectations suites are built from it, and ``python -m sop.contract`` prints the README's contract tables.
+Quantities are in units (pieces), hours in machine hours, money in the currency named on the row (or the
+reporting currency, EUR, where the column says so), months as the first day of the month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB SQL type the value is cast to on load
+    unit: str
+    description: str
+    required: bool = True
+    min_value: float | None = None
+    allowed: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    # column -> (entity, column) it must exist in
+    references: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _id(name: str, what: str) -> Column:
+    return Column(name, "VARCHAR", "-", what)
+
+
+def _qty(name: str, what: str) -> Column:
+    return Column(name, "BIGINT", "units", what, min_value=0)
+
+
+def _month(what: str = "Month the row applies to (first day of the month).") -> Column:
+    return Column("month", "DATE", "date", what)
+
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in [
+        Entity(
+            "products",
+            "Product master: one row per SKU, with its family, standard cost and list price in EUR.",
+            (
+                _id("sku_id", "SKU identifier."),
+                Column("sku_name", "VARCHAR", "-", "Human-readable SKU name."),
+                _id("family_id", "Product family (the planning aggregate)."),
+                Column("category", "VARCHAR", "-", "Category inside the family."),
+                Column("unit_cost", "DOUBLE", "EUR/unit", "Standard cost of one unit.", min_value=0),
+                Column("list_price", "DOUBLE", "EUR/unit", "List price of one unit.", min_value=0),
+                Column("launch_date", "DATE", "date", "First day the SKU can be sold."),
+                Column(
+                    "end_date", "DATE", "date", "Last day the SKU is sold (phase-out); empty if none.",
+                    required=False,
+                ),
+            ),
+            key=("sku_id",),
+        ),
+        Entity(
+            "locations",
+            "Selling locations (distribution centres), each in one region and currency.",
+            (
+                _id("location_id", "Location identifier."),
+                Column("location_name", "VARCHAR", "-", "Human-readable name."),
+                Column("region", "VARCHAR", "-", "Sales region."),
+                Column("country", "VARCHAR", "ISO 3166 alpha-2", "Country code."),
+                Column("currency", "VARCHAR", "ISO 4217", "Currency prices are quoted in."),
+            ),
+            key=("location_id",),
+        ),
+        Entity(
+            "routings",
+            "Which plant resource makes each SKU, and how fast.",
+            (
+                _id("sku_id", "SKU made."),
+                _id("plant_id", "Plant."),
+                _id("resource_id", "Resource (line) inside the plant."),
+                Column("units_per_hour", "DOUBLE", "units/hour", "Standard output rate.", min_value=0),
+            ),
+            key=("sku_id", "plant_id", "resource_id"),
+            references={"sku_id": ("products", "sku_id")},
+        ),
+        Entity(
+            "capacity",
+            "Available hours per plant resource and month, history and horizon.",
+            (
+                _id("plant_id", "Plant."),
+                _id("resource_id", "Resource (line) inside the plant."),
+                _month(),
+                Column("available_hours", "DOUBLE", "hours", "Regular hours available.", min_value=0),
+            ),
+            key=("plant_id", "resource_id", "month"),
+        ),
+        Entity(
+            "sales_orders",
+            "Customer order lines with what was shipped against them (unfilled quantity is lost).",
+            (
+                _id("order_id", "Order number."),
+                Column("line_number", "BIGINT", "-", "Line inside the order.", min_value=1),
+                Column("order_date", "DATE", "date", "Day the order was received."),
+                Column("requested_date", "DATE", "date", "Day the customer asked to receive it."),
+                Column("ship_date", "DATE", "date", "Day it shipped; empty if nothing shipped.", required=False),
+                _id("sku_id", "SKU ordered."),
+                _id("location_id", "Location that serves the order."),
+                _qty("ordered_qty", "Quantity ordered."),
+                _qty("shipped_qty", "Quantity shipped (at most ordered_qty)."),
+                Column("unit_price", "DOUBLE", "currency/unit", "Net price per unit.", min_value=0),
+                Column("currency", "VARCHAR", "ISO 4217", "Currency of unit_price."),
+            ),
+            key=("order_id", "line_number"),
+            references={"sku_id": ("products", "sku_id"), "location_id": ("locations", "location_id")},
+        ),
+        Entity(
+            "production",
+            "Production receipts: what a plant resource made, and for which location's stock.",
+            (
+                Column("production_date", "DATE", "date", "Day the lot was finished."),
+                _id("plant_id", "Plant."),
+                _id("resource_id", "Resource (line)."),
+                _id("sku_id", "SKU made."),
+                _id("location_id", "Location whose stock receives the lot."),
+                _qty("produced_qty", "Good units made."),
+                Column("run_hours", "DOUBLE", "hours", "Resource hours used.", min_value=0),
+            ),
+            key=("production_date", "plant_id", "resource_id", "sku_id", "location_id"),
+            references={"sku_id": ("products", "sku_id"), "location_id": ("locations", "location_id")},
+        ),
+        Entity(
+            "inventory_snapshots",
+            "On-hand stock at the end of each month (closing = opening + produced - shipped).",
+            (
+                Column("snapshot_date", "DATE", "date", "Last day of the month the stock was counted."),
+                _id("sku_id", "SKU."),
+                _id("location_id", "Location."),
+                _qty("on_hand_qty", "Units on hand."),
+            ),
+            key=("snapshot_date", "sku_id", "location_id"),
+            references={"sku_id": ("products", "sku_id"), "location_id": ("locations", "location_id")},
+        ),
+        Entity(
+            "budget",
+            "Annual operating plan by family, region and month, in units and EUR.",
+            (
+                _month(),
+                _id("family_id", "Product family."),
+                Column("region", "VARCHAR", "-", "Sales region."),
+                _qty("budget_qty", "Budgeted sales quantity."),
+                Column("budget_revenue", "DOUBLE", "EUR", "Budgeted revenue.", min_value=0),
+            ),
+            key=("month", "family_id", "region"),
+        ),
+        Entity(
+            "fx_rates",
+            "Monthly average exchange rates into the reporting currency (EUR).",
+            (
+                _month(),
+                Column("currency", "VARCHAR", "ISO 4217", "Currency converted from."),
+                Column("rate_to_eur", "DOUBLE", "EUR per unit of currency", "Average rate.", min_value=0),
+            ),
+            key=("month", "currency"),
+        ),
+        Entity(
+            "planner_overrides",
+            "Planner adjustments: replace the statistical forecast of a SKU at a location for one month.",
+            (
+                _id("override_id", "Override identifier."),
+                _id("sku_id", "SKU."),
+                _id("location_id", "Location."),
+                _month("Month the override applies to (first day of the month)."),
+                Column("override_qty", "DOUBLE", "units", "Consensus quantity to use instead.", min_value=0),
+                Column("planner", "VARCHAR", "-", "Who made the override."),
+                Column("reason", "VARCHAR", "-", "Why."),
+                Column("created_at", "TIMESTAMP", "timestamp", "When; the latest override wins."),
+            ),
+            key=("override_id",),
+            references={"sku_id": ("products", "sku_id"), "location_id": ("locations", "location_id")},
+        ),
+    ]
+}
+
+
+def markdown() -> str:
+    """The contract as README tables."""
+    out = []
+    for e in ENTITIES.values():
+        out += [
+            f"#### `{e.name}` (key: {', '.join(e.key)})",
+            "",
+            e.description,
+            "",
+            "| column | type | unit | required | description |",
+            "|---|---|---|---|---|",
+        ]
+        for c in e.columns:
+            rule = f" Must be >= {c.min_value:g}." if c.min_value is not None else ""
+            ref = e.references.get(c.name)
+            rule += f" Must exist in `{ref[0]}.{ref[1]}`." if ref else ""
+            out.append(
+                f"| `{c.name}` | {c.type} | {c.unit} | {'yes' if c.required else 'no'} | {c.description}{rule} |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(markdown())

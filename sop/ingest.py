@@ -1,0 +1,187 @@
+"""Landing files -> typed ``raw.<entity>`` tables in the warehouse, with lineage and a quarantine.
+
+Every file is identified by its content hash: loading the same bytes twice is a no-op. A new version of a file
+(same name, new content) supersedes the old one for downstream use, and both stay on record in
+``raw._loads`` and in the archive folder. Rows whose values cannot be cast to the contract's types, or that
+miss a required value, go to ``quarantine.<entity>`` with the file, row number, column and reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from sop.contract import ENTITIES, Entity
+
+LINEAGE_COLUMNS = ("_source_file", "_source_row", "_content_hash", "_loaded_at")
+
+
+class ContractError(ValueError):
+    """A whole file breaks the contract (unreadable, missing a required column...)."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    entity: str
+    file: str
+    content_hash: str
+    loaded_rows: int
+    quarantined_rows: int
+    skipped: bool  # already loaded with the same content
+
+
+def landing_files(landing: Path, entity: str) -> list[Path]:
+    """``<entity>.csv`` or ``<entity>_<anything>.csv`` (or .parquet), oldest name first."""
+    found = [
+        p for p in landing.glob(f"{entity}*")
+        if p.suffix in {".csv", ".parquet"} and (p.stem == entity or p.stem.startswith(entity + "_"))
+    ]
+    return sorted(found)
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw; create schema if not exists quarantine")
+    con.execute(
+        """create table if not exists raw._loads (
+            entity varchar, source_file varchar, content_hash varchar, archived_path varchar,
+            loaded_at timestamp, loaded_rows bigint, quarantined_rows bigint, superseded_at timestamp)"""
+    )
+    for entity in ENTITIES.values():
+        cols = ", ".join(f"{c.name} {c.type}" for c in entity.columns)
+        con.execute(
+            f"create table if not exists raw.{entity.name} ({cols}, _source_file varchar, "
+            "_source_row bigint, _content_hash varchar, _loaded_at timestamp)"
+        )
+        con.execute(
+            f"create table if not exists quarantine.{entity.name} (_source_file varchar, _source_row bigint, "
+            "_content_hash varchar, _loaded_at timestamp, column_name varchar, raw_value varchar, "
+            "reason varchar)"
+        )
+
+
+def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing: Path, archive: Path) -> list[LoadResult]:
+    ensure_schemas(con)
+    return [load_file(con, ENTITIES[entity], path, archive) for path in landing_files(landing, entity)]
+
+
+def load_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, archive: Path) -> LoadResult:
+    digest = file_hash(path)
+    known = con.execute(
+        "select count(*) from raw._loads where entity = ? and content_hash = ?", [entity.name, digest]
+    ).fetchone()[0]
+    if known:
+        return LoadResult(entity.name, path.name, digest, 0, 0, skipped=True)
+
+    kept = archive / entity.name / f"{digest[:16]}__{path.name}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, kept)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    con.execute("begin")
+    try:
+        _stage_text(con, entity, kept, path.name)
+        bad = _quarantine(con, entity, path.name, digest, loaded_at)
+        good = _insert_typed(con, entity, path.name, digest, loaded_at)
+        con.execute(
+            "update raw._loads set superseded_at = ? where entity = ? and source_file = ? "
+            "and superseded_at is null",
+            [loaded_at, entity.name, path.name],
+        )
+        con.execute(
+            "insert into raw._loads values (?, ?, ?, ?, ?, ?, ?, null)",
+            [entity.name, path.name, digest, str(kept), loaded_at, good, bad],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.execute("drop table if exists _landing_text")
+    return LoadResult(entity.name, path.name, digest, good, bad, skipped=False)
+
+
+def _stage_text(con, entity: Entity, path: Path, name: str) -> None:
+    """Read the file as text, with its row numbers, and match its header to the contract."""
+    if path.suffix == ".parquet":
+        source = f"read_parquet('{path}')"
+    else:
+        source = f"read_csv('{path}', all_varchar = true, header = true, strict_mode = true)"
+    try:
+        con.execute(
+            f"create temp table _landing_text as select row_number() over () + 1 as _source_row, * from {source}"
+        )
+    except duckdb.Error as exc:
+        raise ContractError(f"{name}: cannot be read as {entity.name}: {exc}") from exc
+    header = [r[0] for r in con.execute("describe _landing_text").fetchall()][1:]
+    normalized = {h.strip().lower(): h for h in header}
+    missing = [c.name for c in entity.columns if c.name not in normalized and c.required]
+    if missing:
+        raise ContractError(
+            f"{name}: row 1 (header): required column(s) {', '.join(missing)} missing; found {', '.join(header)}"
+        )
+    extra = [h for h in header if h.strip().lower() not in entity.column_names]
+    if extra:
+        raise ContractError(f"{name}: row 1 (header): unexpected column(s) {', '.join(extra)}")
+    renames = ", ".join(
+        f'"{normalized[c.name]}"::varchar as {c.name}' if c.name in normalized else f"null::varchar as {c.name}"
+        for c in entity.columns
+    )
+    con.execute(f"create or replace temp table _landing_text as select _source_row, {renames} from _landing_text")
+
+
+def _problems_sql(entity: Entity) -> str:
+    """One row per bad cell: a value that does not cast, or a required value that is empty."""
+    parts = []
+    for c in entity.columns:
+        value = f"nullif(trim({c.name}), '')"
+        cast_fails = f"{value} is not null and try_cast({value} as {c.type}) is null"
+        cond = f"({value} is null)" if c.required else "false"
+        parts.append(
+            f"select _source_row, '{c.name}' as column_name, {c.name} as raw_value, "
+            f"case when {value} is null then 'required value is empty' "
+            f"else 'not a valid {c.type}' end as reason "
+            f"from _landing_text where {cond} or ({cast_fails})"
+        )
+    return " union all ".join(parts)
+
+
+def _quarantine(con, entity: Entity, name: str, digest: str, loaded_at: datetime) -> int:
+    con.execute(f"create or replace temp table _problems as {_problems_sql(entity)}")
+    con.execute(
+        f"insert into quarantine.{entity.name} select ?, _source_row, ?, ?, column_name, raw_value, reason "
+        "from _problems order by _source_row, column_name",
+        [name, digest, loaded_at],
+    )
+    return con.execute("select count(distinct _source_row) from _problems").fetchone()[0]
+
+
+def _insert_typed(con, entity: Entity, name: str, digest: str, loaded_at: datetime) -> int:
+    casts = ", ".join(f"cast(nullif(trim({c.name}), '') as {c.type})" for c in entity.columns)
+    before = con.execute(f"select count(*) from raw.{entity.name}").fetchone()[0]
+    con.execute(
+        f"insert into raw.{entity.name} select {casts}, ?, _source_row, ?, ? from _landing_text "
+        "where _source_row not in (select _source_row from _problems) order by _source_row",
+        [name, digest, loaded_at],
+    )
+    con.execute("drop table _problems")
+    return con.execute(f"select count(*) from raw.{entity.name}").fetchone()[0] - before
+
+
+def current_rows_sql(entity: str) -> str:
+    """The rows downstream uses: those of each file's latest version (superseded versions stay on record)."""
+    return (
+        f"select * from raw.{entity} where _content_hash in "
+        f"(select content_hash from raw._loads where entity = '{entity}' and superseded_at is null)"
+    )

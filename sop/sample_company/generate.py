@@ -1,0 +1,140 @@
+"""Assemble the sample company and write it to a landing folder in the input contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sop.contract import ENTITIES
+from sop.sample_company import demand as demand_model
+from sop.sample_company import master, orders, supply as supply_model
+from sop.sample_company.config import SampleConfig
+
+PLANNERS = ("a.moreau", "j.schmidt", "k.tanaka")
+OVERRIDE_REASONS = (
+    "Key account confirmed a promotion",
+    "Competitor out of stock in the region",
+    "Listing lost at a retailer",
+    "Tender won, first deliveries",
+)
+
+
+def generate(cfg: SampleConfig = SampleConfig()) -> dict[str, pd.DataFrame]:
+    """Every input entity of one sample company, as data frames in the contract's column order."""
+    rng = np.random.default_rng(cfg.seed)
+    fams = master.families(rng)
+    prods = master.products(cfg, rng)
+    locs = master.locations(cfg)
+    routes = master.routings(cfg, prods, rng)
+    fx = master.fx_rates(cfg, rng)
+
+    dem = demand_model.simulate(cfg, prods, locs, fams, rng)
+    series = dem.series.merge(routes, on="sku_id", how="left").merge(locs, on="location_id", how="left")
+    resources = sorted(routes["resource_id"].unique())
+    resource_idx = series["resource_id"].map({r: k for k, r in enumerate(resources)}).to_numpy()
+    rate = series["units_per_hour"].to_numpy()
+    sup = supply_model.simulate(cfg, dem.expected, dem.realized, rate, resource_idx, resources, rng)
+
+    fx_matrix = fx.pivot(index="currency", columns="month", values="rate_to_eur")
+    series_fx = fx_matrix.loc[series["currency"]].to_numpy()  # series x all months
+    net_price_eur = dem.list_price * (1 - dem.discount) * master.price_factor(series["country"])[:, None]
+    h = cfg.history_months
+    sales = orders.order_lines(
+        cfg, dem.realized, sup.shipped, (net_price_eur / series_fx)[:, :h], series,
+        series["currency"].to_numpy(), rng,
+    )
+    frames = {
+        "products": prods,
+        "locations": locs,
+        "routings": routes,
+        "capacity": sup.capacity,
+        "sales_orders": sales,
+        "production": _production(cfg, series, sup),
+        "inventory_snapshots": _inventory(cfg, series, sup),
+        "budget": _budget(cfg, series, dem.expected, net_price_eur),
+        "fx_rates": fx,
+        "planner_overrides": _overrides(cfg, series, dem.expected, rng),
+    }
+    return {name: df[ENTITIES[name].column_names].reset_index(drop=True) for name, df in frames.items()}
+
+
+def _production(cfg, series, sup) -> pd.DataFrame:
+    s, t = np.nonzero(sup.produced)
+    return pd.DataFrame(
+        {
+            "production_date": cfg.history.start_time.to_numpy()[t],
+            "plant_id": series["plant_id"].to_numpy()[s],
+            "resource_id": series["resource_id"].to_numpy()[s],
+            "sku_id": series["sku_id"].to_numpy()[s],
+            "location_id": series["location_id"].to_numpy()[s],
+            "produced_qty": sup.produced[s, t],
+            "run_hours": sup.run_hours[s, t],
+        }
+    ).sort_values(["production_date", "resource_id", "sku_id", "location_id"])
+
+
+def _inventory(cfg, series, sup) -> pd.DataFrame:
+    """Month-end stock, starting with the closing of the month before the history (the opening stock)."""
+    ends = (cfg.history[0] - 1).end_time.normalize(), *cfg.history.end_time.normalize()
+    n, m = sup.on_hand.shape
+    return pd.DataFrame(
+        {
+            "snapshot_date": np.tile(np.array(ends, dtype="datetime64[ns]"), n),
+            "sku_id": np.repeat(series["sku_id"].to_numpy(), m),
+            "location_id": np.repeat(series["location_id"].to_numpy(), m),
+            "on_hand_qty": sup.on_hand.ravel(),
+        }
+    ).sort_values(["snapshot_date", "sku_id", "location_id"])
+
+
+def _budget(cfg, series, expected, net_price_eur) -> pd.DataFrame:
+    """The annual operating plan: expected demand of the horizon plus a 5% stretch, by family and region."""
+    h = cfg.history_months
+    qty = expected[:, h:] * 1.05
+    frame = pd.DataFrame(
+        {
+            "family_id": np.repeat(series["family_id"].to_numpy(), cfg.horizon_months),
+            "region": np.repeat(series["region"].to_numpy(), cfg.horizon_months),
+            "month": np.tile(cfg.horizon.start_time.to_numpy(), len(series)),
+            "budget_qty": qty.ravel(),
+            "budget_revenue": (qty * net_price_eur[:, h:]).ravel(),
+        }
+    )
+    out = frame.groupby(["month", "family_id", "region"], as_index=False).sum()
+    out["budget_qty"] = out["budget_qty"].round().astype(np.int64)
+    out["budget_revenue"] = out["budget_revenue"].round(2)
+    return out
+
+
+def _overrides(cfg, series, expected, rng, count: int = 6) -> pd.DataFrame:
+    """A few planner overrides on large series, in the first months of the horizon."""
+    h = cfg.history_months
+    top = np.argsort(-expected[:, h], kind="stable")[:count]
+    ahead = rng.integers(0, 3, count)
+    created = cfg.cycle_month.start_time - pd.Timedelta(days=3)
+    return pd.DataFrame(
+        {
+            "override_id": [f"OVR-{cfg.cycle_id}-{k + 1:03d}" for k in range(count)],
+            "sku_id": series["sku_id"].to_numpy()[top],
+            "location_id": series["location_id"].to_numpy()[top],
+            "month": cfg.horizon.start_time.to_numpy()[ahead],
+            "override_qty": np.round(expected[top, h + ahead] * rng.uniform(0.7, 1.4, count)),
+            "planner": [PLANNERS[k % len(PLANNERS)] for k in range(count)],
+            "reason": [OVERRIDE_REASONS[k % len(OVERRIDE_REASONS)] for k in range(count)],
+            "created_at": [(created + pd.Timedelta(hours=9 + k)).strftime("%Y-%m-%d %H:%M:%S")
+                           for k in range(count)],
+        }
+    )
+
+
+def write_landing(frames: dict[str, pd.DataFrame], landing: Path) -> list[Path]:
+    """Write each entity as ``<entity>.csv`` (ISO dates, '.' decimals, UTF-8)."""
+    landing.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, df in frames.items():
+        path = landing / f"{name}.csv"
+        df.to_csv(path, index=False, date_format="%Y-%m-%d", lineterminator="\n")
+        written.append(path)
+    return written

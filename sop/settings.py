@@ -1,0 +1,70 @@
+"""Where everything lives. One environment variable, ``SOP_HOME``, moves all state (default ``<project>/var``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+REPORTING_CURRENCY = "EUR"
+
+
+@dataclass(frozen=True)
+class Paths:
+    home: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def archive(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def publish_dir(self) -> Path:
+        return self.home / "publish"
+
+    @property
+    def publish_db(self) -> Path:
+        return self.publish_dir / "sop.duckdb"
+
+    @property
+    def publish_parquet(self) -> Path:
+        return self.publish_dir / "parquet"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def models(self) -> Path:
+        return self.home / "models"
+
+
+def sop_home() -> Path:
+    return Path(os.environ.get("SOP_HOME") or PROJECT_ROOT / "var").resolve()
+
+
+def paths() -> Paths:
+    return Paths(sop_home())
+
+
+def export_environment() -> Paths:
+    """Point dbt (profiles.yml reads SOP_WAREHOUSE) and Dagster at the current SOP_HOME.
+
+    Called wherever a process starts work (definitions, CLI, tests), so that a subprocess such as
+    ``dbt build`` inherits an absolute warehouse path.
+    """
+    p = paths()
+    os.environ["SOP_HOME"] = str(p.home)
+    os.environ["SOP_WAREHOUSE"] = str(p.warehouse)
+    os.environ.setdefault("DAGSTER_HOME", str(p.dagster_home))
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return p
