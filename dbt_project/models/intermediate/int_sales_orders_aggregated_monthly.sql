@@ -1,0 +1,20 @@
+with lines as (
+    select * from {{ ref('int_sales_orders_converted') }}
+),
+
+aggregated as (
+    select
+        sku_id,
+        location_id,
+        order_month_date as month_date,
+        sum(ordered_qty) as ordered_qty,
+        sum(shipped_qty) as shipped_qty,
+        sum(ordered_revenue_amount) as ordered_revenue_amount,
+        sum(shipped_revenue_amount) as shipped_revenue_amount,
+        count(*) as order_lines,
+        sum(case when is_on_time_in_full then 1 else 0 end) as on_time_in_full_lines
+    from lines
+    group by sku_id, location_id, order_month_date
+)
+
+select * from aggregated

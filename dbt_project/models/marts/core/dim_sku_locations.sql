@@ -1,0 +1,66 @@
+-- One row per sold (sku, location): the hierarchy, money and routing the forecast and the plan need.
+with spine as (
+    select sku_id, location_id, min(month_date) as first_month_date
+    from {{ ref('int_series_months_spined') }}
+    group by sku_id, location_id
+),
+
+products as (
+    select * from {{ ref('stg_landing__products') }}
+),
+
+locations as (
+    select * from {{ ref('stg_landing__locations') }}
+),
+
+routings as (
+    -- single-sourced for now: the first routing of a SKU is where it is made
+    select *
+    from (
+        select
+            routings.*,
+            row_number() over (partition by sku_id order by plant_id, resource_id) as routing_rank
+        from {{ ref('stg_landing__routings') }} as routings
+    ) as ranked
+    where routing_rank = 1
+),
+
+recent_prices as (
+    -- net realised price over the last three months with shipments, in EUR
+    select
+        sku_id,
+        location_id,
+        sum(shipped_revenue_amount) / nullif(sum(shipped_qty), 0) as net_price_amount
+    from {{ ref('int_sales_orders_aggregated_monthly') }}
+    where month_date >= {{ dbt.dateadd('month', -3, cycle_start_date()) }}
+    group by sku_id, location_id
+),
+
+joined as (
+    select
+        spine.sku_id,
+        spine.location_id,
+        products.family_id,
+        products.category,
+        locations.region,
+        locations.country_code,
+        locations.currency_code,
+        products.unit_cost_amount,
+        products.list_price_amount,
+        coalesce(recent_prices.net_price_amount, products.list_price_amount) as net_price_amount,
+        products.launch_date,
+        products.end_date,
+        spine.first_month_date,
+        routings.plant_id,
+        routings.resource_id,
+        routings.units_per_hour
+    from spine
+    inner join products on spine.sku_id = products.sku_id
+    inner join locations on spine.location_id = locations.location_id
+    left join routings on spine.sku_id = routings.sku_id
+    left join recent_prices
+        on spine.sku_id = recent_prices.sku_id
+        and spine.location_id = recent_prices.location_id
+)
+
+select * from joined

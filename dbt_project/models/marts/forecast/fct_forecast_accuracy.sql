@@ -1,0 +1,36 @@
+-- Forecast accuracy per cycle and model, by family and in total (family_id = 'ALL'), on held-out months.
+-- WAPE = sum |forecast - actual| / sum actual; bias = (sum forecast - sum actual) / sum actual.
+with errors as (
+    select * from {{ ref('fct_forecast_series_errors') }}
+),
+
+aggregated as (
+    select
+        cycle_id,
+        model_name,
+        coalesce(family_id, 'ALL') as family_id,
+        count(*) as series_count,
+        max(evaluated_months) as evaluated_months,
+        sum(actual_qty) as actual_qty,
+        sum(forecast_qty) as forecast_qty,
+        sum(abs_error_qty) as abs_error_qty
+    from errors
+    group by grouping sets ((cycle_id, model_name, family_id), (cycle_id, model_name))
+),
+
+kpis as (
+    select
+        cast(cycle_id as varchar) as cycle_id,
+        cast(model_name as varchar) as model_name,
+        cast(family_id as varchar) as family_id,
+        cast(series_count as bigint) as series_count,
+        cast(evaluated_months as bigint) as evaluated_months,
+        cast(actual_qty as double) as actual_qty,
+        cast(forecast_qty as double) as forecast_qty,
+        cast(abs_error_qty as double) as abs_error_qty,
+        cast(abs_error_qty / nullif(actual_qty, 0) as double) as wape,
+        cast((forecast_qty - actual_qty) / nullif(actual_qty, 0) as double) as bias
+    from aggregated
+)
+
+select * from kpis

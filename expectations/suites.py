@@ -1,0 +1,86 @@
+"""One expectation suite per input entity: the contract's rules, plus the few each entity adds.
+
+Every expectation carries a severity: ``error`` blocks everything downstream of the entity (above all
+publishing); ``warning`` is reported and lets the cycle go on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+
+from sop.contract import ENTITIES, Entity
+
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class Rule:
+    expectation: gxe.Expectation
+    severity: str = ERROR
+
+
+def _pair(a: str, b: str, or_equal: bool = True) -> gxe.Expectation:
+    return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A=a, column_B=b, or_equal=or_equal, ignore_row_if="either_value_is_missing"
+    )
+
+
+def entity_rules(entity_name: str) -> list[Rule]:
+    """Rules the contract's column list cannot express (built fresh: an expectation joins one suite only)."""
+    return {
+        "sales_orders": [
+            Rule(_pair("ordered_qty", "shipped_qty")),
+            Rule(_pair("requested_date", "order_date")),
+            Rule(_pair("ship_date", "order_date")),
+        ],
+        "products": [
+            Rule(_pair("end_date", "launch_date")),
+            # selling below standard cost happens (clearance), but is worth a look
+            Rule(_pair("list_price", "unit_cost"), WARNING),
+        ],
+        "routings": [
+            Rule(gxe.ExpectColumnValuesToBeBetween(column="units_per_hour", min_value=0, strict_min=True))
+        ],
+        "fx_rates": [
+            Rule(gxe.ExpectColumnValuesToBeBetween(column="rate_to_eur", min_value=0, strict_min=True))
+        ],
+        "capacity": [
+            Rule(gxe.ExpectColumnValuesToBeBetween(column="available_hours", max_value=744), WARNING)
+        ],
+    }.get(entity_name, [])
+
+
+def rules(entity: Entity, reference_values: dict[str, list[str]] | None = None) -> list[Rule]:
+    """The contract's rules: columns, non-empty table, required values, minimums, unique key, references."""
+    out = [
+        Rule(gxe.ExpectTableColumnsToMatchSet(column_set=entity.column_names, exact_match=True)),
+        Rule(gxe.ExpectTableRowCountToBeBetween(min_value=1)),
+    ]
+    for c in entity.columns:
+        if c.required:
+            out.append(Rule(gxe.ExpectColumnValuesToNotBeNull(column=c.name)))
+        if c.min_value is not None:
+            out.append(Rule(gxe.ExpectColumnValuesToBeBetween(column=c.name, min_value=c.min_value)))
+        if c.allowed:
+            out.append(Rule(gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=list(c.allowed))))
+    if len(entity.key) == 1:
+        out.append(Rule(gxe.ExpectColumnValuesToBeUnique(column=entity.key[0])))
+    else:
+        out.append(Rule(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(entity.key))))
+    for column, values in (reference_values or {}).items():
+        out.append(Rule(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=values)))
+    return out + entity_rules(entity.name)
+
+
+def build_suite(entity_name: str, reference_values: dict[str, list[str]] | None = None):
+    """The suite and, per expectation id, its severity."""
+    entity = ENTITIES[entity_name]
+    suite = gx.ExpectationSuite(name=f"{entity_name}_suite")
+    severities = []
+    for rule in rules(entity, reference_values):
+        suite.add_expectation(rule.expectation)
+        severities.append(rule.severity)
+    return suite, severities
