@@ -1,0 +1,62 @@
+"""Features declared as configuration, computed for one bucket at a time from strictly earlier buckets.
+
+``features_at(panel, t)`` reads only ``panel.values[:, :t]``: a feature can never see the target or
+anything after it, in training or in recursive prediction.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    lags: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 12)
+    rolling_means: tuple[int, ...] = (3, 6, 12)  # mean of the last w buckets
+    seasonal_means: tuple[int, ...] = (1, 2)  # mean of the same bucket 1..k seasons back
+    season_length: int = 12
+    calendar: tuple[str, ...] = ("month",)
+    static: tuple[str, ...] = ("family_id", "region", "location_id")
+    age: bool = True  # buckets since the series started (lifecycle)
+
+    def names(self) -> list[str]:
+        out = [f"lag_{k}" for k in self.lags]
+        out += [f"rolling_mean_{w}" for w in self.rolling_means]
+        out += [f"seasonal_mean_{k}" for k in self.seasonal_means]
+        out += list(self.calendar) + list(self.static)
+        return out + (["age"] if self.age else [])
+
+    @property
+    def categorical(self) -> list[str]:
+        return list(self.calendar) + list(self.static)
+
+
+def _mean(block: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices are expected (young series)
+        return np.nanmean(block, axis=1)
+
+
+def features_at(values: np.ndarray, dates: pd.DatetimeIndex, first: np.ndarray, t: int,
+                spec: FeatureSpec, static_codes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Feature columns for every series at bucket ``t``, from buckets before ``t`` only."""
+    past = values[:, :t]
+    n = len(values)
+    cols: dict[str, np.ndarray] = {}
+    for k in spec.lags:
+        cols[f"lag_{k}"] = past[:, t - k] if t - k >= 0 else np.full(n, np.nan)
+    for w in spec.rolling_means:
+        cols[f"rolling_mean_{w}"] = _mean(past[:, max(t - w, 0):]) if t > 0 else np.full(n, np.nan)
+    for k in spec.seasonal_means:
+        idx = [t - spec.season_length * j for j in range(1, k + 1) if t - spec.season_length * j >= 0]
+        cols[f"seasonal_mean_{k}"] = _mean(past[:, idx]) if idx else np.full(n, np.nan)
+    if "month" in spec.calendar:
+        cols["month"] = np.full(n, dates[t].month)
+    cols.update(static_codes)
+    if spec.age:
+        cols["age"] = (t - first).astype(float)
+    return cols

@@ -1,0 +1,1 @@
+"""Supply planning: a capacity-feasible production plan and the reconciliation of supply with demand."""

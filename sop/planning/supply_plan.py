@@ -1,0 +1,169 @@
+"""Rough-cut supply planning as a linear programme, solved by HiGHS (through scipy).
+
+Per series i (sku x location) and bucket t the LP decides production x, closing stock I, unmet demand s
+(lost, as in the history) and the shortfall b below safety stock; per resource r and bucket, overtime o:
+
+    minimise   sum holding*I + shortage*s + below_safety*b + overtime*o
+    subject to I[i,t] = I[i,t-1] + x[i,t] - (d[i,t] - s[i,t])          (stock balance; I[i,-1] = opening)
+               I[i,t] + b[i,t] >= safety_stock[i]
+               sum_i x[i,t] / rate[i] <= hours[r,t] + o[r,t]             (capacity, per resource)
+               0 <= s <= d,  0 <= o <= overtime_share * hours,  x, I, b >= 0
+
+Shortage costs more than any stock or overtime, so the plan meets demand whenever capacity allows and
+spends overtime before it lets demand go unmet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import linprog
+
+
+@dataclass(frozen=True)
+class PlanCosts:
+    holding_rate: float = 0.02  # share of unit cost per unit and month held
+    shortage_markup: float = 1.5  # unmet unit costs its net price times this (lost sale and goodwill)
+    below_safety_rate: float = 0.25  # share of unit cost per unit and month below safety stock
+    overtime_cost_per_hour: float = 80.0  # EUR
+    overtime_share: float = 0.15  # overtime available as a share of regular hours
+
+
+@dataclass
+class PlanInputs:
+    series: pd.DataFrame  # sku_id, location_id, resource_id, units_per_hour, unit_cost_amount,
+    #                      net_price_amount, opening_qty, safety_stock_qty
+    demand: np.ndarray  # series x buckets, consensus demand
+    buckets: pd.DatetimeIndex
+    hours: pd.DataFrame  # resource_id x buckets, regular hours available
+
+
+@dataclass
+class PlanResult:
+    series_plan: pd.DataFrame  # per series and bucket
+    resource_plan: pd.DataFrame  # per resource and bucket
+    status: str
+    objective: float
+    variables: int
+    constraints: int
+
+
+def solve(inp: PlanInputs, costs: PlanCosts = PlanCosts()) -> PlanResult:
+    S, T = inp.demand.shape
+    resources = list(inp.hours.index)
+    R = len(resources)
+    n = S * T
+    X, I, SH, B, O = 0, n, 2 * n, 3 * n, 4 * n  # offsets of each variable block
+    nvar = 4 * n + R * T
+    st = np.arange(n).reshape(S, T)  # index of (series, bucket) inside a block
+
+    unit_cost = inp.series["unit_cost_amount"].to_numpy(float)
+    price = inp.series["net_price_amount"].to_numpy(float)
+    rate = inp.series["units_per_hour"].to_numpy(float)
+    makeable = np.isfinite(rate) & (rate > 0)
+    hours = inp.hours.to_numpy(float)
+
+    c = np.zeros(nvar)
+    c[I : I + n] = np.repeat(costs.holding_rate * unit_cost, T)
+    c[SH : SH + n] = np.repeat(costs.shortage_markup * np.maximum(price, unit_cost), T)
+    c[B : B + n] = np.repeat(costs.below_safety_rate * unit_cost, T)
+    c[O:] = costs.overtime_cost_per_hour
+
+    # stock balance: I[t] - I[t-1] - x[t] - s[t] = -d[t]   (opening stock moves to the right-hand side)
+    rows = np.concatenate([st.ravel()] * 3 + [st[:, 1:].ravel()])
+    cols = np.concatenate([I + st.ravel(), X + st.ravel(), SH + st.ravel(), I + st[:, :-1].ravel()])
+    vals = np.concatenate([np.ones(n), -np.ones(n), -np.ones(n), -np.ones(S * (T - 1))])
+    A_eq = sparse.csr_matrix((vals, (rows, cols)), shape=(n, nvar))
+    b_eq = -inp.demand.astype(float).copy()
+    b_eq[:, 0] += inp.series["opening_qty"].to_numpy(float)
+
+    # safety stock: -I - b <= -ss
+    safety = inp.series["safety_stock_qty"].to_numpy(float)
+    A_ss = sparse.csr_matrix(
+        (-np.ones(2 * n), (np.tile(np.arange(n), 2), np.concatenate([I + st.ravel(), B + st.ravel()]))),
+        shape=(n, nvar),
+    )
+    # capacity: sum x / rate - o <= hours, one row per resource and bucket
+    res_idx = inp.series["resource_id"].map({r: k for k, r in enumerate(resources)})
+    ok = makeable & res_idx.notna().to_numpy()
+    si = np.flatnonzero(ok)
+    r_of = res_idx.to_numpy()[ok].astype(int)
+    cap_rows = (r_of[:, None] * T + np.arange(T)[None, :]).ravel()
+    A_cap = sparse.csr_matrix(
+        (
+            np.concatenate([np.repeat(1.0 / rate[ok], T), -np.ones(R * T)]),
+            (np.concatenate([cap_rows, np.arange(R * T)]), np.concatenate([X + st[si].ravel(), O + np.arange(R * T)])),
+        ),
+        shape=(R * T, nvar),
+    )
+    A_ub = sparse.vstack([A_ss, A_cap]).tocsr()
+    b_ub = np.concatenate([-np.repeat(safety, T), hours.ravel()])
+
+    upper = np.full(nvar, np.inf)
+    upper[X : X + n] = np.where(np.repeat(makeable & ok, T), np.inf, 0.0)
+    upper[SH : SH + n] = inp.demand.ravel()
+    upper[O:] = costs.overtime_share * hours.ravel()
+    bounds = np.column_stack([np.zeros(nvar), upper])
+
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq.ravel(), bounds=bounds, method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"supply plan LP not solved: {res.message}")
+    v = res.x
+    prod = v[X : X + n].reshape(S, T)
+    stock = v[I : I + n].reshape(S, T)
+    short = v[SH : SH + n].reshape(S, T)
+    overtime = v[O:].reshape(R, T)
+    return PlanResult(
+        _series_plan(inp, prod, stock, short),
+        _resource_plan(inp, prod, overtime, res_idx, ok),
+        "optimal",
+        float(res.fun),
+        nvar,
+        A_eq.shape[0] + A_ub.shape[0],
+    )
+
+
+def _series_plan(inp: PlanInputs, prod, stock, short) -> pd.DataFrame:
+    S, T = inp.demand.shape
+    opening = np.column_stack([inp.series["opening_qty"].to_numpy(float), stock[:, :-1]])
+    demand = inp.demand.astype(float)
+    frame = pd.DataFrame(
+        {
+            "sku_id": np.repeat(inp.series["sku_id"].to_numpy(), T),
+            "location_id": np.repeat(inp.series["location_id"].to_numpy(), T),
+            "month_date": np.tile(inp.buckets.to_numpy(), S),
+            "consensus_demand_qty": demand.ravel(),
+            "opening_inventory_qty": opening.ravel(),
+            "planned_supply_qty": prod.ravel(),
+            "demand_met_qty": (demand - short).ravel(),
+            "shortage_qty": short.ravel(),
+            "closing_inventory_qty": stock.ravel(),
+            "safety_stock_qty": np.repeat(inp.series["safety_stock_qty"].to_numpy(float), T),
+        }
+    )
+    # HiGHS returns values within its tolerances; clean the dust so zero means zero
+    num = frame.select_dtypes("number").columns
+    frame[num] = frame[num].where(frame[num].abs() > 1e-6, 0.0)
+    return frame
+
+
+def _resource_plan(inp: PlanInputs, prod, overtime, res_idx, ok) -> pd.DataFrame:
+    resources = list(inp.hours.index)
+    T = len(inp.buckets)
+    rate = inp.series["units_per_hour"].to_numpy(float)
+    used = np.zeros((len(resources), T))
+    np.add.at(used, res_idx.to_numpy()[ok].astype(int), prod[ok] / rate[ok, None])
+    hours = inp.hours.to_numpy(float)
+    return pd.DataFrame(
+        {
+            "resource_id": np.repeat(resources, T),
+            "month_date": np.tile(inp.buckets.to_numpy(), len(resources)),
+            "available_hours": hours.ravel(),
+            "planned_hours": used.ravel(),
+            "overtime_hours": np.where(overtime.ravel() > 1e-6, overtime.ravel(), 0.0),
+            "capacity_utilization": np.divide(used, hours, out=np.zeros_like(used), where=hours > 0).ravel(),
+        }
+    )

@@ -1,0 +1,89 @@
+"""Forecast stage: history from the warehouse -> LightGBM and seasonal naive -> forecast tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ml import GlobalForecaster, seasonal_naive
+from ml.backtest import holdout_forecasts
+from sop.warehouse import replace_cycle_rows
+
+SEP = "@"  # series id = sku_id@location_id
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    horizon: int = 18
+    holdout: int = 6
+    seed: int = 0
+
+
+def load_history(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The long-format contract (unique_id, ds, y) and static attributes, renamed at this edge."""
+    history = con.sql(
+        f"""select sku_id || '{SEP}' || location_id as unique_id, cast(month_date as timestamp) as ds,
+                   cast(demand_qty as double) as y
+            from marts.fct_demand_history order by unique_id, ds"""
+    ).df()
+    static = con.sql(
+        f"""select sku_id || '{SEP}' || location_id as unique_id, family_id, region, location_id,
+                   cast(end_date as timestamp) as end_date
+            from marts.dim_sku_locations"""
+    ).df()
+    return history, static
+
+
+def _to_warehouse(frame: pd.DataFrame) -> pd.DataFrame:
+    ids = frame["unique_id"].str.split(SEP, n=1, expand=True)
+    return pd.DataFrame(
+        {
+            "model_name": frame["model_name"],
+            "sku_id": ids[0],
+            "location_id": ids[1],
+            "month_date": pd.to_datetime(frame["ds"]).dt.date,
+            "forecast_qty": frame["y_hat"].round(4),
+        }
+    )
+
+
+def apply_lifecycle(forecast: pd.DataFrame, static: pd.DataFrame) -> pd.DataFrame:
+    """No demand after a SKU's end date (phase-out)."""
+    end = forecast["unique_id"].map(static.set_index("unique_id")["end_date"])
+    gone = end.notna() & (forecast["ds"] > end)
+    return forecast.assign(y_hat=np.where(gone, 0.0, forecast["y_hat"]))
+
+
+def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: ForecastConfig = ForecastConfig()):
+    history, static = load_history(con)
+    if history.empty:
+        raise ValueError(f"cycle {cycle_id}: marts.fct_demand_history is empty; nothing to forecast")
+    make_model = lambda: GlobalForecaster(seed=cfg.seed)  # noqa: E731
+    backtest = apply_lifecycle(holdout_forecasts(history, static, cfg.holdout, make_model), static)
+
+    model = make_model().fit(history, static)
+    future = pd.concat(
+        [
+            model.predict(cfg.horizon).assign(model_name="lightgbm"),
+            seasonal_naive(history, cfg.horizon).assign(model_name="seasonal_naive"),
+        ],
+        ignore_index=True,
+    )
+    future = apply_lifecycle(future, static)
+    model.save(model_dir)
+    scored = backtest.merge(history, on=["unique_id", "ds"])
+    wape = {
+        name: float((g.y_hat - g.y).abs().sum() / g.y.sum()) for name, g in scored.groupby("model_name")
+    }
+    return {
+        "demand_forecast_rows": replace_cycle_rows(con, "forecast.demand_forecast", cycle_id, _to_warehouse(future)),
+        "backtest_rows": replace_cycle_rows(con, "forecast.backtest_forecast", cycle_id, _to_warehouse(backtest)),
+        "series": int(history["unique_id"].nunique()),
+        "training_rows": model.training_rows_,
+        "holdout_wape": wape,
+        "model_dir": str(model_dir),
+    }

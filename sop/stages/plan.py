@@ -1,0 +1,92 @@
+"""Plan stage: consensus demand, capacity and stock from the warehouse -> LP -> plan tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from sop.planning.supply_plan import PlanCosts, PlanInputs, solve
+from sop.warehouse import replace_cycle_rows
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    target_service_level: float = 0.95
+    costs: PlanCosts = PlanCosts()
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig) -> PlanInputs:
+    demand = con.execute(
+        "select sku_id, location_id, month_date, consensus_demand_qty from marts.fct_consensus_demand "
+        "where cycle_id = ? order by sku_id, location_id, month_date",
+        [cycle_id],
+    ).df()
+    if demand.empty:
+        raise ValueError(f"cycle {cycle_id}: no consensus demand to plan")
+    grid = demand.pivot_table(
+        index=["sku_id", "location_id"], columns="month_date", values="consensus_demand_qty", fill_value=0.0
+    )
+    buckets = pd.DatetimeIndex(grid.columns)
+    # safety stock = z(service level) x backtest RMSE of the statistical forecast (one-month review)
+    z = float(norm.ppf(cfg.target_service_level))
+    series = con.execute(
+        """
+        with opening as (
+            select sku_id, location_id, on_hand_qty
+            from marts.fct_inventory_history
+            where month_date = (select max(month_date) from marts.fct_inventory_history)
+        ),
+        errors as (
+            select sku_id, location_id, rmse_qty from marts.fct_forecast_series_errors
+            where cycle_id = ? and model_name = 'lightgbm'
+        )
+        select dim.sku_id, dim.location_id, dim.plant_id, dim.resource_id, dim.units_per_hour,
+               dim.unit_cost_amount, dim.net_price_amount,
+               coalesce(opening.on_hand_qty, 0) as opening_qty,
+               ? * coalesce(errors.rmse_qty, 0) as safety_stock_qty
+        from marts.dim_sku_locations as dim
+        left join opening using (sku_id, location_id)
+        left join errors using (sku_id, location_id)
+        """,
+        [cycle_id, z],
+    ).df().set_index(["sku_id", "location_id"])
+    series = series.reindex(grid.index).reset_index()
+    hours = con.execute(
+        "select resource_id, month_date, available_hours from staging.stg_landing__capacity "
+        "where month_date between ? and ?",
+        [buckets[0].date(), buckets[-1].date()],
+    ).df().pivot_table(index="resource_id", columns="month_date", values="available_hours", aggfunc="sum")
+    hours = hours.reindex(columns=buckets, fill_value=0.0).fillna(0.0)
+    return PlanInputs(series, grid.to_numpy(), buckets, hours)
+
+
+def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig = PlanConfig()) -> dict:
+    inputs = load_inputs(con, cycle_id, cfg)
+    result = solve(inputs, cfg.costs)
+    attrs = inputs.series[["sku_id", "location_id", "plant_id", "resource_id", "units_per_hour",
+                           "net_price_amount", "unit_cost_amount"]]
+    plan = result.series_plan.merge(attrs, on=["sku_id", "location_id"], how="left")
+    reconciled = plan.assign(
+        revenue_amount=plan["demand_met_qty"] * plan["net_price_amount"],
+        inventory_value_amount=plan["closing_inventory_qty"] * plan["unit_cost_amount"],
+        month_date=pd.to_datetime(plan["month_date"]).dt.date,
+    ).drop(columns=["plant_id", "resource_id", "units_per_hour", "net_price_amount", "unit_cost_amount"])
+    supply = plan.assign(
+        planned_hours=np.where(plan["units_per_hour"] > 0, plan["planned_supply_qty"] / plan["units_per_hour"], 0.0),
+        month_date=pd.to_datetime(plan["month_date"]).dt.date,
+    )[["plant_id", "resource_id", "sku_id", "location_id", "month_date", "planned_supply_qty", "planned_hours"]]
+    capacity = result.resource_plan.assign(month_date=pd.to_datetime(result.resource_plan["month_date"]).dt.date)
+    return {
+        "plan_reconciled_rows": replace_cycle_rows(con, "planning.plan_reconciled", cycle_id, reconciled),
+        "supply_plan_rows": replace_cycle_rows(con, "planning.supply_plan", cycle_id, supply),
+        "capacity_plan_rows": replace_cycle_rows(con, "planning.capacity_plan", cycle_id, capacity),
+        "lp_variables": result.variables,
+        "lp_constraints": result.constraints,
+        "lp_objective": round(result.objective, 2),
+        "shortage_qty": float(reconciled["shortage_qty"].sum()),
+        "fill_rate_planned": float(reconciled["demand_met_qty"].sum() / max(reconciled["consensus_demand_qty"].sum(), 1e-9)),
+    }
