@@ -1,0 +1,1 @@
+"""Dagster definitions of the monthly S&OP cycle: thin assets over the plain-Python stages in ``sop``."""

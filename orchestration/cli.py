@@ -1,0 +1,136 @@
+"""`sop`: the command line for the monthly cycle. Runs go through Dagster, so they show in `make ui`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sop.settings import export_environment
+
+app = typer.Typer(help="Open S&OP: run monthly Sales & Operations Planning cycles.", no_args_is_help=True)
+console = Console()
+
+
+@app.command()
+def generate(
+    skus: int = typer.Option(200, help="Number of SKUs."),
+    locations: int = typer.Option(12, help="Number of selling locations (10+ for 3+ currencies)."),
+    months: int = typer.Option(48, help="Months of history."),
+    last_month: str = typer.Option("2025-12", help="Last month of history (YYYY-MM)."),
+    seed: int = typer.Option(7, help="Random seed: same seed, same files."),
+    landing: Path = typer.Option(None, help="Folder to write to (default: $SOP_HOME/landing)."),
+) -> None:
+    """Write a sample company's input files into the landing folder."""
+    from sop.sample_company import SampleConfig, generate as make, write_landing
+
+    paths = export_environment()
+    cfg = SampleConfig(n_skus=skus, n_locations=locations, history_months=months,
+                       last_history_month=last_month, seed=seed)
+    written = write_landing(make(cfg), landing or paths.landing)
+    console.print(f"Wrote {len(written)} files to {(landing or paths.landing)}; next cycle is {cfg.cycle_id}.")
+
+
+@app.command("run-cycle")
+def run_cycle(cycle: str = typer.Argument(..., help="Cycle to plan, YYYY-MM.")) -> None:
+    """Run one monthly cycle (every asset for that partition) through Dagster."""
+    summary = _run(cycle)
+    _print_summary(summary)
+
+
+@app.command()
+def demo() -> None:
+    """Generate the sample company, run its next cycle through Dagster and show what was published."""
+    from sop.sample_company import SampleConfig, generate as make, write_landing
+
+    paths = export_environment()
+    cfg = SampleConfig()
+    started = time.perf_counter()
+    write_landing(make(cfg), paths.landing)
+    console.print(f"Sample company written to {paths.landing} ({time.perf_counter() - started:.1f}s)")
+    _print_summary(_run(cfg.cycle_id))
+
+
+@app.command()
+def status(last: int = typer.Option(10, help="How many publishes to show.")) -> None:
+    """The last published cycles and versions."""
+    import duckdb
+
+    paths = export_environment()
+    if not paths.publish_db.exists():
+        console.print(f"Nothing published yet in {paths.publish_db}.")
+        raise typer.Exit(0)
+    with duckdb.connect(str(paths.publish_db), read_only=True) as con:
+        rows = con.execute(
+            "select cycle_id, plan_version, min(published_at), min(run_id), sum(row_count) from publish_log "
+            "group by 1, 2 order by 3 desc limit ?", [last],
+        ).fetchall()
+    table = Table("cycle", "version", "published at (UTC)", "run id", "rows")
+    for r in rows:
+        table.add_row(r[0], str(r[1]), str(r[2])[:19], r[3][:8], str(r[4]))
+    console.print(table)
+
+
+def _run(cycle: str) -> dict:
+    paths = export_environment()
+    paths.dagster_home.mkdir(parents=True, exist_ok=True)
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        result = defs.get_job_def("sop_cycle").execute_in_process(
+            partition_key=cycle, instance=instance, raise_on_error=False
+        )
+    elapsed = time.perf_counter() - started
+    if not result.success:
+        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        console.print(f"[red]Cycle {cycle} failed[/red] in step(s) {', '.join(failed) or '?'}; "
+                      f"run {result.run_id}. The last published plan is unchanged. See `make ui`.")
+        raise typer.Exit(1)
+    skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
+    if skipped:
+        console.print(f"[red]Cycle {cycle}: blocking checks failed; skipped {', '.join(skipped)}.[/red] "
+                      "The last published plan is unchanged.")
+        raise typer.Exit(1)
+    return {"cycle": cycle, "run_id": result.run_id, "seconds": elapsed, "paths": paths}
+
+
+def _print_summary(summary: dict) -> None:
+    import duckdb
+
+    paths = summary["paths"]
+    with duckdb.connect(str(paths.publish_db), read_only=True) as con:
+        version = con.execute(
+            "select max(plan_version) from publish_log where cycle_id = ?", [summary["cycle"]]
+        ).fetchone()[0]
+        counts = con.execute(
+            "select table_name, row_count from publish_log where cycle_id = ? and plan_version = ? order by 1",
+            [summary["cycle"], version],
+        ).fetchall()
+        wape = con.execute(
+            "select model_name, wape, bias from forecast_accuracy "
+            "where cycle_id = ? and plan_version = ? and family_id = 'ALL' order by wape",
+            [summary["cycle"], version],
+        ).fetchall()
+    console.print(f"\nCycle {summary['cycle']} published as plan_version {version} "
+                  f"(Dagster run {summary['run_id'][:8]}, {summary['seconds']:.1f}s).")
+    table = Table("published table", "rows")
+    for name, n in counts:
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    acc = Table("model", "WAPE (held-out months)", "bias")
+    for model, w, b in wape:
+        acc.add_row(model, f"{w:.3f}", f"{b:+.3f}")
+    console.print(acc)
+    console.print(f"Published tables: {paths.publish_db} (DuckDB, read-only for BI)\n"
+                  f"                  {paths.publish_parquet}/<table>/cycle_id=.../plan_version=.../data.parquet\n"
+                  f"Open the Dagster UI with `make ui` (instance: {paths.dagster_home}).")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,37 @@
+"""The code location: composes each domain's definitions and applies the cross-cutting choices."""
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from sop.settings import DBT_PROJECT_DIR, export_environment
+
+export_environment()  # before anything reads SOP_HOME / SOP_WAREHOUSE (dbt's profile does)
+
+from orchestration.forecast.assets import demand_forecast  # noqa: E402
+from orchestration.ingest.assets import raw_assets  # noqa: E402
+from orchestration.jobs import monthly_cycle_schedule, sop_cycle  # noqa: E402
+from orchestration.plan.assets import supply_plan  # noqa: E402
+from orchestration.publish.assets import sop_plan  # noqa: E402
+from orchestration.quality.checks import gx_checks  # noqa: E402
+from orchestration.resources import SopHome  # noqa: E402
+from orchestration.transform.assets import dbt_history_models, dbt_post_forecast_models  # noqa: E402
+
+# Written by every ingest asset; declared so the dbt sources that read it sit in the ingest group.
+load_log = dg.AssetSpec(
+    ["raw", "load_log"],
+    group_name="ingest",
+    kinds={"duckdb"},
+    description="One row per loaded landing file version: hash, archive path, rows loaded and quarantined.",
+)
+
+defs = dg.Definitions(
+    assets=[load_log, *raw_assets, dbt_history_models, demand_forecast, dbt_post_forecast_models, supply_plan, sop_plan],
+    asset_checks=gx_checks,
+    jobs=[sop_cycle],
+    schedules=[monthly_cycle_schedule],
+    resources={
+        "sop": SopHome(home=dg.EnvVar("SOP_HOME")),
+        "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR)),
+    },
+    executor=dg.in_process_executor,
+)

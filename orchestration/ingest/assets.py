@@ -1,0 +1,48 @@
+"""One asset per input entity: landing files -> raw.<entity> (idempotent by content hash)."""
+
+
+import dagster as dg
+
+from orchestration.partitions import cycle_partitions
+from orchestration.resources import SopHome
+from sop.contract import ENTITIES, Entity
+from sop.ingest import load_entity
+
+
+def raw_asset(entity: Entity) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["raw", entity.name],
+        group_name="ingest",
+        kinds={"duckdb", "python"},
+        owners=["team:data-engineering"],
+        partitions_def=cycle_partitions,
+        description=f"{entity.description} Loaded from landing/{entity.name}*.csv|parquet.",
+        tags={"entity": entity.name},
+    )
+    def _asset(context: dg.AssetExecutionContext, sop: SopHome) -> dg.MaterializeResult:
+        with sop.warehouse() as con:
+            results = load_entity(con, entity.name, sop.paths.landing, sop.paths.archive)
+            current = con.execute(
+                "select coalesce(sum(loaded_rows), 0) from raw._loads where entity = ? and superseded_at is null",
+                [entity.name],
+            ).fetchone()[0]
+        if not results:
+            raise FileNotFoundError(f"no {entity.name}*.csv or .parquet file in {sop.paths.landing}")
+        for r in results:
+            context.log.info(
+                f"{r.file}: {'already loaded, skipped' if r.skipped else f'{r.loaded_rows} rows loaded'}"
+                + (f", {r.quarantined_rows} rows quarantined" if r.quarantined_rows else "")
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": int(current),
+                "files": [r.file for r in results],
+                "new_files": sum(not r.skipped for r in results),
+                "quarantined_rows": sum(r.quarantined_rows for r in results),
+            }
+        )
+
+    return _asset
+
+
+raw_assets = [raw_asset(e) for e in ENTITIES.values()]

@@ -1,0 +1,16 @@
+import dagster as dg
+
+from orchestration.partitions import cycle_partitions
+
+# The whole cycle for one month. In-process on purpose: the default multiprocess executor starts a process
+# per step that re-imports the code location (seconds each, ~30 steps), and DuckDB takes one writer anyway.
+sop_cycle = dg.define_asset_job(
+    "sop_cycle",
+    selection=dg.AssetSelection.all(),
+    partitions_def=cycle_partitions,
+    executor_def=dg.in_process_executor,
+    description="One monthly S&OP cycle: ingest, validate, transform, forecast, plan, publish.",
+)
+
+# On the 2nd of each month at 06:00, plan the month that just started from the data up to its eve.
+monthly_cycle_schedule = dg.build_schedule_from_partitioned_job(sop_cycle, hour_of_day=6, day_of_month=2)

@@ -1,0 +1,5 @@
+import dagster as dg
+
+# A cycle is a month (key YYYY-MM) and plans from the data up to the end of the previous month.
+# end_offset=1 makes the current month's cycle exist as soon as the month starts.
+cycle_partitions = dg.MonthlyPartitionsDefinition(start_date="2023-01", fmt="%Y-%m", end_offset=1)

@@ -1,0 +1,51 @@
+"""The capacity-feasible supply plan (an LP) and its reconciliation with consensus demand."""
+
+
+import dagster as dg
+
+from orchestration.partitions import cycle_partitions
+from orchestration.resources import SopHome
+
+PLAN_TABLES = {
+    "plan_reconciled": "Per SKU, location and month: consensus demand, planned supply, projected stock, shortage, revenue.",
+    "supply_plan": "Planned production per plant resource, SKU, location and month, with the hours it takes.",
+    "capacity_plan": "Per resource and month: available, planned and overtime hours, and utilization.",
+}
+PLAN_INPUTS = [
+    ["marts", "fct_consensus_demand"],
+    ["marts", "fct_forecast_series_errors"],
+    ["marts", "fct_inventory_history"],
+    ["marts", "dim_sku_locations"],
+    ["staging", "stg_landing__capacity"],
+]
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["planning", name],
+            description=text,
+            group_name="plan",
+            kinds={"highs", "duckdb"},
+            owners=["team:supply-planning"],
+            deps=PLAN_INPUTS,
+        )
+        for name, text in PLAN_TABLES.items()
+    ],
+    partitions_def=cycle_partitions,
+)
+def supply_plan(context: dg.AssetExecutionContext, sop: SopHome):
+    from sop.stages import plan
+
+    with sop.warehouse() as con:
+        summary = plan.run(con, context.partition_key)
+    context.log.info(
+        f"LP: {summary['lp_variables']} variables, {summary['lp_constraints']} constraints, "
+        f"objective {summary['lp_objective']}"
+    )
+    for name in PLAN_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=["planning", name],
+            metadata={"dagster/row_count": summary[f"{name}_rows"]}
+            | ({k: v for k, v in summary.items() if not k.endswith("_rows")} if name == "plan_reconciled" else {}),
+        )

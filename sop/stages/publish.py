@@ -1,0 +1,120 @@
+"""Publish stage: copy the cycle's plan tables out of the warehouse into the BI store, as a new version.
+
+The BI store is a separate DuckDB file that is never written in place: a new file is built beside it (all
+earlier versions copied, this one added) and renamed over the old one, so a reader sees either the old
+store or the new one, never a half-written table. Parquet copies go to
+``parquet/<table>/cycle_id=<cycle>/plan_version=<n>/data.parquet``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+import duckdb
+
+from sop.settings import Paths
+
+# published table -> the warehouse relation it copies (rows of the cycle being published)
+PUBLISHED = {
+    "plan_reconciled": "planning.plan_reconciled",
+    "demand_plan": "marts.fct_consensus_demand",
+    "supply_plan": "planning.supply_plan",
+    "capacity_plan": "planning.capacity_plan",
+    "forecast_accuracy": "marts.fct_forecast_accuracy",
+}
+VERSION_COLUMNS = ("cycle_id", "plan_version", "run_id", "published_at")
+
+
+def _existing_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_catalog = ? and table_type = 'BASE TABLE'",
+        [catalog],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def run(paths: Paths, cycle_id: str, run_id: str) -> dict:
+    paths.publish_dir.mkdir(parents=True, exist_ok=True)
+    tmp = paths.publish_dir / f".sop.{uuid.uuid4().hex}.duckdb"
+    published_at = datetime.now(UTC).replace(tzinfo=None)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute(f"attach '{paths.warehouse}' as wh (read_only)")
+        old = set()
+        if paths.publish_db.exists():
+            con.execute(f"attach '{paths.publish_db}' as old (read_only)")
+            old = _existing_tables(con, "old")
+            for table in sorted(old):
+                con.execute(f"create table main.{table} as select * from old.main.{table}")
+            con.execute("detach old")
+        plan_version = 1
+        if "publish_log" in old:
+            plan_version += con.execute(
+                "select coalesce(max(plan_version), 0) from publish_log where cycle_id = ?", [cycle_id]
+            ).fetchone()[0]
+        counts = {}
+        for table, source in PUBLISHED.items():
+            select = (
+                f"select ? as cycle_id, ? as plan_version, ? as run_id, ? as published_at, "
+                f"src.* exclude (cycle_id) from wh.{source} as src where src.cycle_id = ?"
+            )
+            params = [cycle_id, plan_version, run_id, published_at, cycle_id]
+            if table in old:
+                con.execute(f"insert into {table} by name {select}", params)
+            else:
+                con.execute(f"create table {table} as {select}", params)
+            counts[table] = con.execute(
+                f"select count(*) from {table} where cycle_id = ? and plan_version = ?", [cycle_id, plan_version]
+            ).fetchone()[0]
+            if counts[table] == 0:
+                raise ValueError(f"publish {cycle_id}: {source} has no rows for the cycle; nothing is published")
+            _latest_view(con, table)
+        if "publish_log" not in old:
+            con.execute(
+                "create table publish_log (cycle_id varchar, plan_version integer, run_id varchar, "
+                "published_at timestamp, code_version varchar, table_name varchar, row_count bigint)"
+            )
+        for table, n in counts.items():
+            con.execute(
+                "insert into publish_log values (?, ?, ?, ?, ?, ?, ?)",
+                [cycle_id, plan_version, run_id, published_at, version("open-sop"), table, n],
+            )
+        _write_parquet(con, paths.publish_parquet, cycle_id, plan_version)
+        con.execute("detach wh")
+        con.execute("checkpoint")
+    except BaseException:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    con.close()
+    os.replace(tmp, paths.publish_db)  # atomic on POSIX: readers keep the file they opened
+    return {"plan_version": plan_version, "rows": counts, "publish_db": str(paths.publish_db),
+            "parquet_dir": str(paths.publish_parquet)}
+
+
+def _latest_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """``<table>_latest``: the newest version of every cycle, what most BI dashboards want."""
+    con.execute(
+        f"create or replace view {table}_latest as select * from {table} "
+        f"where (cycle_id, plan_version) in (select cycle_id, max(plan_version) from {table} group by cycle_id)"
+    )
+
+
+def _write_parquet(con: duckdb.DuckDBPyConnection, root: Path, cycle_id: str, plan_version: int) -> None:
+    for table in PUBLISHED:
+        folder = root / table / f"cycle_id={cycle_id}" / f"plan_version={plan_version}"
+        staging = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        con.execute(
+            f"copy (select * from {table} where cycle_id = ? and plan_version = ?) "
+            f"to '{staging / 'data.parquet'}' (format parquet)",
+            [cycle_id, plan_version],
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
