@@ -84,7 +84,10 @@ def _run(cycle: str) -> dict:
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
         result = defs.get_job_def("sop_cycle").execute_in_process(
-            partition_key=cycle, instance=instance, raise_on_error=False
+            partition_key=cycle,
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
     elapsed = time.perf_counter() - started
     if not result.success:

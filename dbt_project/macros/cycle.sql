@@ -1,6 +1,6 @@
 {#- The first day of the cycle month: history is everything strictly before it. -#}
 {% macro cycle_start_date() -%}
-    cast('{{ var("cycle_id") }}-01' as date)
+    cast('{{ cycle_id() }}-01' as date)
 {%- endmacro %}
 
 {#- Rows of a landing table from the current version of each file, one per key (the latest load wins). -#}
@@ -35,4 +35,10 @@
 {% macro duckdb__month_spine(start_date, end_date) -%}
     select cast(generate_series as date) as month_date
     from generate_series(cast({{ start_date }} as timestamp), cast({{ end_date }} as timestamp), interval 1 month)
+{%- endmacro %}
+
+{#- The cycle being planned (YYYY-MM). From the environment, not --vars: a --vars change forces dbt to
+    re-parse the whole project, an environment variable only the files that use it. -#}
+{% macro cycle_id() -%}
+    {{ env_var('SOP_CYCLE_ID', var('cycle_id')) }}
 {%- endmacro %}

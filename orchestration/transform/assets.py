@@ -2,7 +2,8 @@
 what the forecast wrote (forecast accuracy, consensus demand)."""
 
 
-import json
+import os
+from contextlib import contextmanager
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -11,10 +12,26 @@ from orchestration.partitions import cycle_partitions
 from orchestration.transform.project import dbt_project, translator
 
 
+@contextmanager
+def cycle_environment(cycle_id: str):
+    """Models read the cycle from SOP_CYCLE_ID (see macros/cycle.sql); dbt inherits this process's env.
+
+    Safe because the job runs its steps one at a time in one process (the in-process executor).
+    """
+    before = os.environ.get("SOP_CYCLE_ID")
+    os.environ["SOP_CYCLE_ID"] = cycle_id
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SOP_CYCLE_ID", None)
+        else:
+            os.environ["SOP_CYCLE_ID"] = before
+
+
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    # the cycle decides which months are history; models read it as var('cycle_id')
-    args = ["build", "--vars", json.dumps({"cycle_id": context.partition_key})]
-    yield from dbt.cli(args, context=context).stream()
+    with cycle_environment(context.partition_key):
+        yield from dbt.cli(["build"], context=context).stream()
 
 
 @dbt_assets(

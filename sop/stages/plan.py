@@ -64,6 +64,14 @@ def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig) 
     return PlanInputs(series, grid.to_numpy(), buckets, hours)
 
 
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Units and hours to 4 decimals, money to cents: solver dust must not make reruns differ."""
+    out = frame.copy()
+    for c in out.select_dtypes("number").columns:
+        out[c] = out[c].round(2 if c.endswith("_amount") else 4)
+    return out
+
+
 def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig = PlanConfig()) -> dict:
     inputs = load_inputs(con, cycle_id, cfg)
     result = solve(inputs, cfg.costs)
@@ -80,6 +88,7 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig = PlanCon
         month_date=pd.to_datetime(plan["month_date"]).dt.date,
     )[["plant_id", "resource_id", "sku_id", "location_id", "month_date", "planned_supply_qty", "planned_hours"]]
     capacity = result.resource_plan.assign(month_date=pd.to_datetime(result.resource_plan["month_date"]).dt.date)
+    reconciled, supply, capacity = (_rounded(f) for f in (reconciled, supply, capacity))
     return {
         "plan_reconciled_rows": replace_cycle_rows(con, "planning.plan_reconciled", cycle_id, reconciled),
         "supply_plan_rows": replace_cycle_rows(con, "planning.supply_plan", cycle_id, supply),

@@ -1,3 +1,4 @@
+-- Money sums are rounded: parallel float sums differ in the last bits between runs, and reruns must match.
 with lines as (
     select * from {{ ref('int_sales_orders_converted') }}
 ),
@@ -9,8 +10,8 @@ aggregated as (
         order_month_date as month_date,
         sum(ordered_qty) as ordered_qty,
         sum(shipped_qty) as shipped_qty,
-        sum(ordered_revenue_amount) as ordered_revenue_amount,
-        sum(shipped_revenue_amount) as shipped_revenue_amount,
+        round(sum(ordered_revenue_amount), 4) as ordered_revenue_amount,
+        round(sum(shipped_revenue_amount), 4) as shipped_revenue_amount,
         count(*) as order_lines,
         sum(case when is_on_time_in_full then 1 else 0 end) as on_time_in_full_lines
     from lines

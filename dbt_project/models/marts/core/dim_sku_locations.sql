@@ -30,7 +30,7 @@ recent_prices as (
     select
         sku_id,
         location_id,
-        sum(shipped_revenue_amount) / nullif(sum(shipped_qty), 0) as net_price_amount
+        round(sum(shipped_revenue_amount) / nullif(sum(shipped_qty), 0), 4) as net_price_amount
     from {{ ref('int_sales_orders_aggregated_monthly') }}
     where month_date >= {{ dbt.dateadd('month', -3, cycle_start_date()) }}
     group by sku_id, location_id

@@ -11,9 +11,9 @@ aggregated as (
         coalesce(family_id, 'ALL') as family_id,
         count(*) as series_count,
         max(evaluated_months) as evaluated_months,
-        sum(actual_qty) as actual_qty,
-        sum(forecast_qty) as forecast_qty,
-        sum(abs_error_qty) as abs_error_qty
+        round(sum(actual_qty), 6) as actual_qty,
+        round(sum(forecast_qty), 6) as forecast_qty,
+        round(sum(abs_error_qty), 6) as abs_error_qty
     from errors
     group by grouping sets ((cycle_id, model_name, family_id), (cycle_id, model_name))
 ),

@@ -34,10 +34,10 @@ per_series as (
         family_id,
         region,
         count(*) as evaluated_months,
-        sum(actual_qty) as actual_qty,
-        sum(forecast_qty) as forecast_qty,
-        sum(abs(forecast_qty - actual_qty)) as abs_error_qty,
-        sqrt(avg((forecast_qty - actual_qty) * (forecast_qty - actual_qty))) as rmse_qty
+        round(sum(actual_qty), 6) as actual_qty,
+        round(sum(forecast_qty), 6) as forecast_qty,
+        round(sum(abs(forecast_qty - actual_qty)), 6) as abs_error_qty,
+        round(sqrt(avg((forecast_qty - actual_qty) * (forecast_qty - actual_qty))), 6) as rmse_qty
     from paired
     group by cycle_id, model_name, sku_id, location_id, family_id, region
 )

@@ -2,12 +2,12 @@
 -- (the latest override per series and month wins). The demand the supply plan must meet.
 with statistical as (
     select * from {{ source('forecast', 'demand_forecast') }}
-    where cycle_id = '{{ var("cycle_id") }}' and model_name = 'lightgbm'
+    where cycle_id = '{{ cycle_id() }}' and model_name = 'lightgbm'
 ),
 
 baseline as (
     select * from {{ source('forecast', 'demand_forecast') }}
-    where cycle_id = '{{ var("cycle_id") }}' and model_name = 'seasonal_naive'
+    where cycle_id = '{{ cycle_id() }}' and model_name = 'seasonal_naive'
 ),
 
 overrides as (
