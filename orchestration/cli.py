@@ -79,28 +79,21 @@ def _run(cycle: str) -> dict:
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
     import dagster as dg
 
-    from orchestration.definitions import defs
+    from orchestration.run import run_cycle
 
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
-        result = defs.get_job_def("sop_cycle").execute_in_process(
-            partition_key=cycle,
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        )
+        run = run_cycle(cycle, instance)
     elapsed = time.perf_counter() - started
-    if not result.success:
-        failed = [e.step_key for e in result.all_events if e.is_step_failure]
-        console.print(f"[red]Cycle {cycle} failed[/red] in step(s) {', '.join(failed) or '?'}; "
-                      f"run {result.run_id}. The last published plan is unchanged. See `make ui`.")
+    if not run.success:
+        console.print(f"[red]Cycle {cycle} failed[/red] in step(s) {', '.join(run.failed_steps) or '?'}; "
+                      f"run {run.run_id}. The last published plan is unchanged. See `make ui`.")
         raise typer.Exit(1)
-    skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
-    if skipped:
-        console.print(f"[red]Cycle {cycle}: blocking checks failed; skipped {', '.join(skipped)}.[/red] "
-                      "The last published plan is unchanged.")
+    if not run.published:
+        console.print(f"[red]Cycle {cycle}: blocking checks failed; skipped {', '.join(run.skipped_steps)}.[/red] "
+                      "The last published plan is unchanged. See the asset checks in `make ui`.")
         raise typer.Exit(1)
-    return {"cycle": cycle, "run_id": result.run_id, "seconds": elapsed, "paths": paths}
+    return {"cycle": cycle, "run_id": run.run_id, "seconds": elapsed, "paths": paths}
 
 
 def _print_summary(summary: dict) -> None:

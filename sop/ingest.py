@@ -8,6 +8,7 @@ miss a required value, go to ``quarantine.<entity>`` with the file, row number, 
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import shutil
 from dataclasses import dataclass
@@ -117,13 +118,16 @@ def _stage_text(con, entity: Entity, path: Path, name: str) -> None:
     if path.suffix == ".parquet":
         source = f"read_parquet('{path}')"
     else:
-        source = f"read_csv('{path}', all_varchar = true, header = true, strict_mode = true)"
+        # the contract fixes the dialect: a guessed delimiter would turn a bad file into a silent mistake
+        source = f"read_csv('{path}', all_varchar = true, header = true, delim = ',', quote = '\"', strict_mode = true)"
     try:
         con.execute(
             f"create temp table _landing_text as select row_number() over () + 1 as _source_row, * from {source}"
         )
     except duckdb.Error as exc:
-        raise ContractError(f"{name}: cannot be read as {entity.name}: {exc}") from exc
+        where = _locate_csv_problem(path) if path.suffix == ".csv" else None
+        detail = where or str(exc).splitlines()[0]
+        raise ContractError(f"{name}: cannot be read as {entity.name}: {detail}") from exc
     header = [r[0] for r in con.execute("describe _landing_text").fetchall()][1:]
     normalized = {h.strip().lower(): h for h in header}
     missing = [c.name for c in entity.columns if c.name not in normalized and c.required]
@@ -139,6 +143,24 @@ def _stage_text(con, entity: Entity, path: Path, name: str) -> None:
         for c in entity.columns
     )
     con.execute(f"create or replace temp table _landing_text as select _source_row, {renames} from _landing_text")
+
+
+def _locate_csv_problem(path: Path) -> str | None:
+    """Only after DuckDB refused a file: find the first line that breaks the CSV dialect, for the message."""
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None:
+                return "row 1: the file is empty"
+            for row in reader:
+                if len(row) != len(header):
+                    return (f"row {reader.line_num}: {len(row)} fields where the header has {len(header)} "
+                            f"(is the delimiter ',' and is the row complete?)")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        return f"row {line}: not UTF-8 ({exc.reason})"
+    return None
 
 
 def _problems_sql(entity: Entity) -> str:

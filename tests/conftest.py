@@ -1,0 +1,42 @@
+"""Shared fixtures: a small sample company, and a SOP_HOME per test that needs one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sop.sample_company import SampleConfig, generate, write_landing
+from sop.settings import Paths, export_environment
+
+# Small enough for seconds, large enough for every feature of the sample (3 plants, 10 locations, 3+
+# currencies, launches and phase-outs, intermittent series, the disruption).
+SMALL = SampleConfig(n_skus=30, n_locations=10, history_months=36, horizon_months=12, seed=11)
+
+
+@pytest.fixture(scope="session")
+def small_frames():
+    return generate(SMALL)
+
+
+@pytest.fixture
+def sop_home(tmp_path, monkeypatch) -> Paths:
+    """An empty SOP_HOME, exported the way the CLI and Dagster see it."""
+    monkeypatch.setenv("SOP_HOME", str(tmp_path / "var"))
+    monkeypatch.delenv("SOP_WAREHOUSE", raising=False)
+    paths = export_environment()
+    monkeypatch.setenv("SOP_WAREHOUSE", os.environ["SOP_WAREHOUSE"])
+    return paths
+
+
+@pytest.fixture
+def landed(sop_home, small_frames) -> Paths:
+    write_landing(small_frames, sop_home.landing)
+    return sop_home
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
