@@ -1,0 +1,77 @@
+"""The LP plan respects capacity, balances stock, and only falls short when capacity runs out."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sop.planning.supply_plan import PlanCosts, PlanInputs, solve
+
+
+def inputs(demand, hours, opening=(0.0, 0.0), safety=(0.0, 0.0), rates=(10.0, 5.0)) -> PlanInputs:
+    buckets = pd.date_range("2026-01-01", periods=len(demand[0]), freq="MS")
+    series = pd.DataFrame(
+        {
+            "sku_id": ["A", "B"],
+            "location_id": ["X", "X"],
+            "resource_id": ["R1", "R1"],
+            "units_per_hour": list(rates),
+            "unit_cost_amount": [2.0, 3.0],
+            "net_price_amount": [5.0, 8.0],
+            "opening_qty": list(opening),
+            "safety_stock_qty": list(safety),
+        }
+    )
+    return PlanInputs(series, np.array(demand, float), buckets, pd.DataFrame([hours], index=["R1"], columns=buckets))
+
+
+def check_invariants(inp: PlanInputs, costs: PlanCosts, result) -> pd.DataFrame:
+    plan = result.series_plan
+    balance = plan["opening_inventory_qty"] + plan["planned_supply_qty"] - plan["demand_met_qty"]
+    np.testing.assert_allclose(balance, plan["closing_inventory_qty"], atol=1e-6)
+    assert (plan[["planned_supply_qty", "closing_inventory_qty", "shortage_qty"]] >= -1e-9).all().all()
+    np.testing.assert_allclose(plan["consensus_demand_qty"] - plan["demand_met_qty"], plan["shortage_qty"], atol=1e-6)
+    res = result.resource_plan
+    assert (res["planned_hours"] <= res["available_hours"] + res["overtime_hours"] + 1e-6).all()
+    assert (res["overtime_hours"] <= costs.overtime_share * res["available_hours"] + 1e-6).all()
+    return plan
+
+
+def test_ample_capacity_meets_all_demand_without_overtime():
+    inp = inputs([[100, 120, 80], [50, 50, 50]], hours=[100, 100, 100])
+    result = solve(inp)
+    plan = check_invariants(inp, PlanCosts(), result)
+    assert plan["shortage_qty"].sum() == pytest.approx(0)
+    assert result.resource_plan["overtime_hours"].sum() == pytest.approx(0)
+
+
+def test_tight_capacity_uses_overtime_then_builds_ahead_then_falls_short():
+    # overtime (10 EUR/h) is cheaper than the shortage an hour prevents (10 units x 5 x 1.5 EUR)
+    costs = PlanCosts(overtime_share=0.1, overtime_cost_per_hour=10.0)
+    # 30 hours a month makes 300 of A, 150 of B; month 2 asks for far more than that
+    inp = inputs([[100, 600, 0], [0, 100, 0]], hours=[30, 30, 30])
+    result = solve(inp, costs)
+    plan = check_invariants(inp, costs, result).set_index(["sku_id", "month_date"])
+    month1 = plan.xs(pd.Timestamp("2026-01-01"), level="month_date")
+    assert month1.loc["A", "planned_supply_qty"] > 100  # builds ahead of the peak
+    assert result.resource_plan["overtime_hours"].sum() > 0
+    # a shortage only where demand is not met, and only once capacity is used up
+    short = plan[plan["shortage_qty"] > 1e-6]
+    assert len(short) > 0 and (short["demand_met_qty"] < short["consensus_demand_qty"]).all()
+    used = result.resource_plan["planned_hours"].iloc[:2].sum()
+    assert used == pytest.approx(2 * 30 * (1 + costs.overtime_share), rel=1e-6)
+
+
+def test_opening_stock_is_used_before_production_and_safety_stock_is_held():
+    inp = inputs([[50, 50], [0, 0]], hours=[100, 100], opening=(80, 0), safety=(20, 0))
+    plan = check_invariants(inp, PlanCosts(), solve(inp)).set_index(["sku_id", "month_date"])
+    a = plan.loc["A"]
+    assert a["planned_supply_qty"].iloc[0] == pytest.approx(0)
+    assert (a["closing_inventory_qty"] >= 20 - 1e-6).all()
+    assert plan.loc["B", "planned_supply_qty"].sum() == pytest.approx(0)
+
+
+def test_a_sku_without_a_routing_cannot_be_made():
+    inp = inputs([[10, 10], [10, 10]], hours=[100, 100], rates=(10.0, np.nan))
+    plan = check_invariants(inp, PlanCosts(), solve(inp)).set_index("sku_id")
+    assert plan.loc["B", "planned_supply_qty"].sum() == 0
+    assert plan.loc["B", "shortage_qty"].sum() == pytest.approx(20)
