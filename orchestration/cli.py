@@ -85,13 +85,11 @@ def _run(cycle: str) -> dict:
     with dg.DagsterInstance.get() as instance:
         run = run_cycle(cycle, instance)
     elapsed = time.perf_counter() - started
-    if not run.success:
-        console.print(f"[red]Cycle {cycle} failed[/red] in step(s) {', '.join(run.failed_steps) or '?'}; "
-                      f"run {run.run_id}. The last published plan is unchanged. See `make ui`.")
-        raise typer.Exit(1)
     if not run.published:
-        console.print(f"[red]Cycle {cycle}: blocking checks failed; skipped {', '.join(run.skipped_steps)}.[/red] "
-                      "The last published plan is unchanged. See the asset checks in `make ui`.")
+        why = (f"blocking data checks failed: {', '.join(run.failed_checks)}" if run.failed_checks
+               else f"step(s) failed: {', '.join(run.failed_steps) or '?'}")
+        console.print(f"[red]Cycle {cycle} not published[/red]: {why} (run {run.run_id}).\n"
+                      "The last published plan is unchanged. Details: `make ui`, or the log above.")
         raise typer.Exit(1)
     return {"cycle": cycle, "run_id": run.run_id, "seconds": elapsed, "paths": paths}
 

@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from sop.settings import DBT_PROJECT_DIR, export_environment
+from sop.settings import DBT_PROJECT_DIR, dbt_executable, export_environment
 
 export_environment()  # before anything reads SOP_HOME / SOP_WAREHOUSE (dbt's profile does)
 
@@ -31,7 +31,9 @@ defs = dg.Definitions(
     schedules=[monthly_cycle_schedule],
     resources={
         "sop": SopHome(home=dg.EnvVar("SOP_HOME")),
-        "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR)),
+        "dbt": DbtCliResource(
+            project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
+        ),
     },
     executor=dg.in_process_executor,
 )

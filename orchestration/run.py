@@ -6,37 +6,43 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+PUBLISH_STEP = "publish__sop_plan"
+
 
 @dataclass
 class CycleRun:
     cycle_id: str
     run_id: str
     success: bool
-    failed_steps: list[str]
-    skipped_steps: list[str]
+    succeeded_steps: list[str]
+    failed_steps: list[str]  # a failed blocking check shows here too: its step fails, downstream does not run
     step_seconds: dict[str, float]
 
     @property
     def published(self) -> bool:
-        return self.success and "publish__sop_plan" not in self.skipped_steps
+        return PUBLISH_STEP in self.succeeded_steps
+
+    @property
+    def failed_checks(self) -> list[str]:
+        return [s for s in self.failed_steps if s.endswith("_suite")]
 
 
 def run_cycle(cycle_id: str, instance: dg.DagsterInstance, log_level: str = "INFO") -> CycleRun:
     from orchestration.definitions import defs
 
-    result = defs.get_job_def("sop_cycle").execute_in_process(
+    result = defs.resolve_job_def("sop_cycle").execute_in_process(
         partition_key=cycle_id,
         instance=instance,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
     events = result.all_events
-    started = {e.step_key: e.timestamp for e in events if e.event_type_value == "STEP_START"}
+    stats = instance.get_run_step_stats(result.run_id)
     return CycleRun(
         cycle_id,
         result.run_id,
         result.success,
+        [e.step_key for e in events if e.event_type_value == "STEP_SUCCESS"],
         [e.step_key for e in events if e.is_step_failure],
-        [e.step_key for e in events if e.event_type_value == "STEP_SKIPPED"],
-        {e.step_key: e.timestamp - started[e.step_key] for e in events if e.event_type_value == "STEP_SUCCESS"},
+        {s.step_key: s.end_time - s.start_time for s in stats if s.end_time and s.start_time},
     )

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 REPORTING_CURRENCY = "EUR"
+
+
+def dbt_executable() -> str:
+    """dbt installed beside the running interpreter (the venv), so nothing depends on an activated PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sop.settings import Paths, export_environment
 
 # Small enough for seconds, large enough for every feature of the sample (3 plants, 10 locations, 3+
 # currencies, launches and phase-outs, intermittent series, the disruption).
-SMALL = SampleConfig(n_skus=30, n_locations=10, history_months=36, horizon_months=12, seed=11)
+SMALL = SampleConfig(n_skus=30, n_locations=10, history_months=36, horizon_months=18, seed=11)
 
 
 @pytest.fixture(scope="session")

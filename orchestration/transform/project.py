@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
-from sop.settings import DBT_PROJECT_DIR
+from sop.settings import DBT_PROJECT_DIR, dbt_executable
 
 
 @cache
@@ -25,7 +25,7 @@ def prepare_manifest(project: DbtProject | None = None) -> None:
     """``dbt parse`` writes target/manifest.json; `make prepare` runs it, so imports only read it."""
     project = project or DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     subprocess.run(
-        ["dbt", "parse", "--quiet", "--project-dir", str(project.project_dir),
+        [dbt_executable(), "parse", "--quiet", "--project-dir", str(project.project_dir),
          "--profiles-dir", str(project.profiles_dir)],
         check=True,
     )

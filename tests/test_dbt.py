@@ -1,0 +1,68 @@
+"""`dbt build` of the history models on a real DuckDB warehouse, with its data tests, and KPIs that add up."""
+
+import json
+import os
+import subprocess
+
+import duckdb
+import pytest
+
+from sop.contract import ENTITIES
+from sop.ingest import load_entity
+from sop.settings import DBT_PROJECT_DIR, dbt_executable
+from tests.conftest import SMALL
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, small_frames):
+    from sop.sample_company import write_landing
+
+    home = tmp_path_factory.mktemp("dbt")
+    write_landing(small_frames, home / "landing")
+    warehouse = home / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        for entity in ENTITIES:
+            load_entity(con, entity, home / "landing", home / "archive")
+    env = {**os.environ, "SOP_WAREHOUSE": str(warehouse), "SOP_CYCLE_ID": SMALL.cycle_id,
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    target = home / "target"
+    proc = subprocess.run(
+        [dbt_executable(), "build", "--select", "tag:history", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)],
+        env=env, capture_output=True, text=True,
+    )
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return proc, results, warehouse
+
+
+def test_dbt_build_passes_every_model_and_test(built):
+    proc, results, _ = built
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    statuses = {r["unique_id"]: r["status"] for r in results}
+    assert sum(uid.startswith("model.") for uid in statuses) >= 18
+    assert sum(uid.startswith("test.") for uid in statuses) >= 40
+    assert set(statuses.values()) <= {"success", "pass"}
+
+
+def test_monthly_demand_adds_up_to_the_order_lines_before_the_cycle(built):
+    *_, warehouse = built
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        raw = con.execute(
+            f"select sum(ordered_qty), sum(shipped_qty) from raw.sales_orders where order_date < '{SMALL.cycle_id}-01'"
+        ).fetchone()
+        mart = con.execute("select sum(demand_qty), sum(shipped_qty) from marts.fct_demand_history").fetchone()
+        last = con.execute("select max(month_date) from marts.fct_demand_history").fetchone()[0]
+    assert mart == raw
+    assert str(last) == "2025-12-01"
+
+
+def test_kpis_stay_in_their_ranges(built):
+    *_, warehouse = built
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        fill = con.execute("select min(fill_rate), max(fill_rate), avg(fill_rate) from marts.fct_service_level").fetchone()
+        util = con.execute("select max(capacity_utilization), avg(production_efficiency) from marts.fct_capacity_utilization").fetchone()
+        dos = con.execute("select count(*) filter (where days_of_supply < 0), median(days_of_supply) "
+                          "from marts.fct_inventory_history").fetchone()
+    assert 0 <= fill[0] <= fill[1] <= 1 and 0.9 < fill[2] < 1
+    assert util[0] <= 1 and 0.9 < util[1] < 1.1  # run hours scatter around standard
+    assert dos[0] == 0 and 5 < dos[1] < 120

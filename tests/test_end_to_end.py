@@ -1,0 +1,138 @@
+"""The whole asset graph for one cycle through Dagster on a small sample: what it publishes, and how."""
+
+import shutil
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pytest
+
+from orchestration.definitions import defs
+from orchestration.run import run_cycle
+from sop.sample_company import write_landing
+from sop.settings import export_environment
+from sop.stages.forecast import ForecastConfig
+from sop.stages.publish import PUBLISHED
+from tests.conftest import SMALL
+
+CYCLE = SMALL.cycle_id
+VERSION_COLUMNS = {"cycle_id", "plan_version", "run_id", "published_at"}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, small_frames):
+    home = tmp_path_factory.mktemp("e2e") / "var"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOP_HOME", str(home))
+        mp.delenv("SOP_WAREHOUSE", raising=False)
+        paths = export_environment()
+        mp.setenv("SOP_WAREHOUSE", str(paths.warehouse))
+        write_landing(small_frames, paths.landing)
+        with dg.DagsterInstance.ephemeral() as instance:
+            first = run_cycle(CYCLE, instance)
+            yield paths, instance, first, mp
+
+
+def published(paths, sql, *params):
+    with duckdb.connect(str(paths.publish_db), read_only=True) as con:
+        return con.execute(sql, list(params)).df()
+
+
+def test_every_asset_of_the_graph_materializes_and_the_plan_is_published(env):
+    paths, instance, run, _ = env
+    assert run.success and run.published, run.failed_steps
+    keys = defs.resolve_asset_graph().materializable_asset_keys
+    missing = [k for k in keys if instance.get_latest_materialization_event(k) is None]
+    assert missing == []
+    assert paths.publish_db.exists() and paths.warehouse.exists()
+
+
+def test_published_tables_have_their_columns_and_carry_cycle_and_version(env):
+    paths, *_ = env
+    expected = {
+        "plan_reconciled": {"sku_id", "location_id", "month_date", "consensus_demand_qty", "planned_supply_qty",
+                            "opening_inventory_qty", "demand_met_qty", "closing_inventory_qty", "shortage_qty",
+                            "safety_stock_qty", "revenue_amount", "inventory_value_amount"},
+        "demand_plan": {"sku_id", "location_id", "month_date", "statistical_forecast_qty", "baseline_forecast_qty",
+                        "override_qty", "consensus_demand_qty", "is_overridden"},
+        "supply_plan": {"plant_id", "resource_id", "sku_id", "location_id", "month_date", "planned_supply_qty",
+                        "planned_hours"},
+        "forecast_accuracy": {"model_name", "family_id", "wape", "bias", "actual_qty", "forecast_qty"},
+        "capacity_plan": {"resource_id", "month_date", "available_hours", "planned_hours", "overtime_hours"},
+    }
+    assert set(expected) == set(PUBLISHED)
+    for table, columns in expected.items():
+        frame = published(paths, f"select * from {table}")
+        assert len(frame) > 0, table
+        assert columns | VERSION_COLUMNS <= set(frame.columns), (table, set(frame.columns))
+        assert (frame["cycle_id"] == CYCLE).all() and (frame["plan_version"] == 1).all()
+        months = frame["month_date"].nunique() if "month_date" in frame else None
+        assert months in (None, ForecastConfig().horizon), (table, months)
+
+
+def test_the_published_plan_balances_and_shortages_are_unmet_demand(env):
+    paths, *_ = env
+    plan = published(paths, "select * from plan_reconciled")
+    balance = plan["opening_inventory_qty"] + plan["planned_supply_qty"] - plan["demand_met_qty"]
+    np.testing.assert_allclose(balance, plan["closing_inventory_qty"], atol=1e-3)
+    assert (plan["closing_inventory_qty"] >= -1e-6).all()
+    short = plan["shortage_qty"] > 1e-6
+    assert (plan.loc[short, "demand_met_qty"] < plan.loc[short, "consensus_demand_qty"]).all()
+    np.testing.assert_allclose(plan["consensus_demand_qty"] - plan["demand_met_qty"], plan["shortage_qty"], atol=1e-3)
+    demand = published(paths, "select sku_id, location_id, month_date, consensus_demand_qty from demand_plan")
+    joined = plan.merge(demand, on=["sku_id", "location_id", "month_date"], suffixes=("", "_dp"))
+    assert len(joined) == len(plan)
+    np.testing.assert_allclose(joined["consensus_demand_qty"], joined["consensus_demand_qty_dp"], atol=1e-3)
+    cap = published(paths, "select * from capacity_plan")
+    assert (cap["planned_hours"] <= cap["available_hours"] + cap["overtime_hours"] + 1e-3).all()
+
+
+def test_overrides_replace_the_statistical_forecast(env):
+    paths, *_ = env
+    dp = published(paths, "select * from demand_plan where is_overridden")
+    assert len(dp) > 0
+    np.testing.assert_allclose(dp["consensus_demand_qty"], dp["override_qty"])
+
+
+def test_forecast_accuracy_scores_lightgbm_and_seasonal_naive(env):
+    paths, *_ = env
+    acc = published(paths, "select model_name, wape from forecast_accuracy where family_id = 'ALL'")
+    assert set(acc["model_name"]) == {"lightgbm", "seasonal_naive"}
+    assert acc["wape"].between(0, 2).all()
+
+
+def test_a_rerun_publishes_a_new_version_with_the_same_plan_numbers(env):
+    paths, instance, _, _ = env
+    again = run_cycle(CYCLE, instance)
+    assert again.published
+    for table in PUBLISHED:
+        cols = [c for c in published(paths, f"select * from {table} limit 0").columns if c not in VERSION_COLUMNS]
+        diff = published(
+            paths,
+            f"select count(*) as n from (select {', '.join(cols)} from {table} where plan_version = 1 "
+            f"except select {', '.join(cols)} from {table} where plan_version = 2)",
+        )
+        assert diff["n"][0] == 0, table
+    assert published(paths, "select count(distinct plan_version) as n from plan_reconciled")["n"][0] == 2
+
+
+def test_bad_input_blocks_publishing_and_keeps_the_last_good_plan(env, tmp_path):
+    paths, instance, _, mp = env
+    # a second home with the same state, so the other tests' home stays clean
+    home = tmp_path / "var"
+    shutil.copytree(paths.home, home)
+    mp.setenv("SOP_HOME", str(home))
+    bad_paths = export_environment()
+    mp.setenv("SOP_WAREHOUSE", str(bad_paths.warehouse))
+    before = bad_paths.publish_db.read_bytes()
+    (bad_paths.landing / "sales_orders_correction.csv").write_text(
+        "order_id,line_number,order_date,requested_date,ship_date,sku_id,location_id,ordered_qty,shipped_qty,"
+        "unit_price,currency\nSO-FIX-1,1,2025-12-03,2025-12-05,2025-12-05,SKU0001,DC01,5,50,1.0,EUR\n"
+    )
+    run = run_cycle(CYCLE, instance)
+    assert not run.published and run.failed_checks == ["raw__sales_orders_gx_sales_orders_suite"]
+    assert bad_paths.publish_db.read_bytes() == before
+    check = instance.get_latest_asset_check_evaluation_record(
+        dg.AssetCheckKey(dg.AssetKey(["raw", "sales_orders"]), "gx_sales_orders_suite")
+    )
+    assert check is not None and check.event.asset_check_evaluation.passed is False
