@@ -41,15 +41,9 @@ def entity_rules(entity_name: str) -> list[Rule]:
             # selling below standard cost happens (clearance), but is worth a look
             Rule(_pair("list_price", "unit_cost"), WARNING),
         ],
-        "routings": [
-            Rule(gxe.ExpectColumnValuesToBeBetween(column="units_per_hour", min_value=0, strict_min=True))
-        ],
-        "fx_rates": [
-            Rule(gxe.ExpectColumnValuesToBeBetween(column="rate_to_eur", min_value=0, strict_min=True))
-        ],
-        "capacity": [
-            Rule(gxe.ExpectColumnValuesToBeBetween(column="available_hours", max_value=744), WARNING)
-        ],
+        "routings": [Rule(gxe.ExpectColumnValuesToBeBetween(column="units_per_hour", min_value=0, strict_min=True))],
+        "fx_rates": [Rule(gxe.ExpectColumnValuesToBeBetween(column="rate_to_eur", min_value=0, strict_min=True))],
+        "capacity": [Rule(gxe.ExpectColumnValuesToBeBetween(column="available_hours", max_value=744), WARNING)],
     }.get(entity_name, [])
 
 

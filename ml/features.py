@@ -41,8 +41,14 @@ def _mean(block: np.ndarray) -> np.ndarray:
         return np.nanmean(block, axis=1)
 
 
-def features_at(values: np.ndarray, dates: pd.DatetimeIndex, first: np.ndarray, t: int,
-                spec: FeatureSpec, static_codes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def features_at(
+    values: np.ndarray,
+    dates: pd.DatetimeIndex,
+    first: np.ndarray,
+    t: int,
+    spec: FeatureSpec,
+    static_codes: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
     """Feature columns for every series at bucket ``t``, from buckets before ``t`` only."""
     past = values[:, :t]
     n = len(values)
@@ -50,7 +56,7 @@ def features_at(values: np.ndarray, dates: pd.DatetimeIndex, first: np.ndarray, 
     for k in spec.lags:
         cols[f"lag_{k}"] = past[:, t - k] if t - k >= 0 else np.full(n, np.nan)
     for w in spec.rolling_means:
-        cols[f"rolling_mean_{w}"] = _mean(past[:, max(t - w, 0):]) if t > 0 else np.full(n, np.nan)
+        cols[f"rolling_mean_{w}"] = _mean(past[:, max(t - w, 0) :]) if t > 0 else np.full(n, np.nan)
     for k in spec.seasonal_means:
         idx = [t - spec.season_length * j for j in range(1, k + 1) if t - spec.season_length * j >= 0]
         cols[f"seasonal_mean_{k}"] = _mean(past[:, idx]) if idx else np.full(n, np.nan)

@@ -25,11 +25,13 @@ def generate(
     landing: Path = typer.Option(None, help="Folder to write to (default: $SOP_HOME/landing)."),
 ) -> None:
     """Write a sample company's input files into the landing folder."""
-    from sop.sample_company import SampleConfig, generate as make, write_landing
+    from sop.sample_company import SampleConfig, write_landing
+    from sop.sample_company import generate as make
 
     paths = export_environment()
-    cfg = SampleConfig(n_skus=skus, n_locations=locations, history_months=months,
-                       last_history_month=last_month, seed=seed)
+    cfg = SampleConfig(
+        n_skus=skus, n_locations=locations, history_months=months, last_history_month=last_month, seed=seed
+    )
     written = write_landing(make(cfg), landing or paths.landing)
     console.print(f"Wrote {len(written)} files to {(landing or paths.landing)}; next cycle is {cfg.cycle_id}.")
 
@@ -44,7 +46,8 @@ def run_cycle(cycle: str = typer.Argument(..., help="Cycle to plan, YYYY-MM.")) 
 @app.command()
 def demo() -> None:
     """Generate the sample company, run its next cycle through Dagster and show what was published."""
-    from sop.sample_company import SampleConfig, generate as make, write_landing
+    from sop.sample_company import SampleConfig, write_landing
+    from sop.sample_company import generate as make
 
     paths = export_environment()
     cfg = SampleConfig()
@@ -66,7 +69,8 @@ def status(last: int = typer.Option(10, help="How many publishes to show.")) -> 
     with duckdb.connect(str(paths.publish_db), read_only=True) as con:
         rows = con.execute(
             "select cycle_id, plan_version, min(published_at), min(run_id), sum(row_count) from publish_log "
-            "group by 1, 2 order by 3 desc limit ?", [last],
+            "group by 1, 2 order by 3 desc limit ?",
+            [last],
         ).fetchall()
     table = Table("cycle", "version", "published at (UTC)", "run id", "rows")
     for r in rows:
@@ -86,10 +90,15 @@ def _run(cycle: str) -> dict:
         run = run_cycle(cycle, instance)
     elapsed = time.perf_counter() - started
     if not run.published:
-        why = (f"blocking data checks failed: {', '.join(run.failed_checks)}" if run.failed_checks
-               else f"step(s) failed: {', '.join(run.failed_steps) or '?'}")
-        console.print(f"[red]Cycle {cycle} not published[/red]: {why} (run {run.run_id}).\n"
-                      "The last published plan is unchanged. Details: `make ui`, or the log above.")
+        why = (
+            f"blocking data checks failed: {', '.join(run.failed_checks)}"
+            if run.failed_checks
+            else f"step(s) failed: {', '.join(run.failed_steps) or '?'}"
+        )
+        console.print(
+            f"[red]Cycle {cycle} not published[/red]: {why} (run {run.run_id}).\n"
+            "The last published plan is unchanged. Details: `make ui`, or the log above."
+        )
         raise typer.Exit(1)
     return {"cycle": cycle, "run_id": run.run_id, "seconds": elapsed, "paths": paths}
 
@@ -111,8 +120,10 @@ def _print_summary(summary: dict) -> None:
             "where cycle_id = ? and plan_version = ? and family_id = 'ALL' order by wape",
             [summary["cycle"], version],
         ).fetchall()
-    console.print(f"\nCycle {summary['cycle']} published as plan_version {version} "
-                  f"(Dagster run {summary['run_id'][:8]}, {summary['seconds']:.1f}s).")
+    console.print(
+        f"\nCycle {summary['cycle']} published as plan_version {version} "
+        f"(Dagster run {summary['run_id'][:8]}, {summary['seconds']:.1f}s)."
+    )
     table = Table("published table", "rows")
     for name, n in counts:
         table.add_row(name, f"{n:,}")
@@ -121,9 +132,11 @@ def _print_summary(summary: dict) -> None:
     for model, w, b in wape:
         acc.add_row(model, f"{w:.3f}", f"{b:+.3f}")
     console.print(acc)
-    console.print(f"Published tables: {paths.publish_db} (DuckDB, read-only for BI)\n"
-                  f"                  {paths.publish_parquet}/<table>/cycle_id=.../plan_version=.../data.parquet\n"
-                  f"Open the Dagster UI with `make ui` (instance: {paths.dagster_home}).")
+    console.print(
+        f"Published tables: {paths.publish_db} (DuckDB, read-only for BI)\n"
+        f"                  {paths.publish_parquet}/<table>/cycle_id=.../plan_version=.../data.parquet\n"
+        f"Open the Dagster UI with `make ui` (instance: {paths.dagster_home})."
+    )
 
 
 if __name__ == "__main__":

@@ -25,14 +25,24 @@ load_log = dg.AssetSpec(
 )
 
 defs = dg.Definitions(
-    assets=[load_log, *raw_assets, dbt_history_models, demand_forecast, dbt_post_forecast_models, supply_plan, sop_plan],
+    assets=[
+        load_log,
+        *raw_assets,
+        dbt_history_models,
+        demand_forecast,
+        dbt_post_forecast_models,
+        supply_plan,
+        sop_plan,
+    ],
     asset_checks=gx_checks,
     jobs=[sop_cycle],
     schedules=[monthly_cycle_schedule],
     resources={
         "sop": SopHome(home=dg.EnvVar("SOP_HOME")),
         "dbt": DbtCliResource(
-            project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
+            project_dir=str(DBT_PROJECT_DIR),
+            profiles_dir=str(DBT_PROJECT_DIR),
+            dbt_executable=dbt_executable(),
         ),
     },
     executor=dg.in_process_executor,

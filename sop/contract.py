@@ -66,7 +66,10 @@ ENTITIES: dict[str, Entity] = {
                 Column("list_price", "DOUBLE", "EUR/unit", "List price of one unit.", min_value=0),
                 Column("launch_date", "DATE", "date", "First day the SKU can be sold."),
                 Column(
-                    "end_date", "DATE", "date", "Last day the SKU is sold (phase-out); empty if none.",
+                    "end_date",
+                    "DATE",
+                    "date",
+                    "Last day the SKU is sold (phase-out); empty if none.",
                     required=False,
                 ),
             ),

@@ -39,7 +39,8 @@ class LoadResult:
 def landing_files(landing: Path, entity: str) -> list[Path]:
     """``<entity>.csv`` or ``<entity>_<anything>.csv`` (or .parquet), oldest name first."""
     found = [
-        p for p in landing.glob(f"{entity}*")
+        p
+        for p in landing.glob(f"{entity}*")
         if p.suffix in {".csv", ".parquet"} and (p.stem == entity or p.stem.startswith(entity + "_"))
     ]
     return sorted(found)
@@ -96,8 +97,7 @@ def load_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, archiv
         bad = _quarantine(con, entity, path.name, digest, loaded_at)
         good = _insert_typed(con, entity, path.name, digest, loaded_at)
         con.execute(
-            "update raw._loads set superseded_at = ? where entity = ? and source_file = ? "
-            "and superseded_at is null",
+            "update raw._loads set superseded_at = ? where entity = ? and source_file = ? and superseded_at is null",
             [loaded_at, entity.name, path.name],
         )
         con.execute(
@@ -155,8 +155,10 @@ def _locate_csv_problem(path: Path) -> str | None:
                 return "row 1: the file is empty"
             for row in reader:
                 if len(row) != len(header):
-                    return (f"row {reader.line_num}: {len(row)} fields where the header has {len(header)} "
-                            f"(is the delimiter ',' and is the row complete?)")
+                    return (
+                        f"row {reader.line_num}: {len(row)} fields where the header has {len(header)} "
+                        f"(is the delimiter ',' and is the row complete?)"
+                    )
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         return f"row {line}: not UTF-8 ({exc.reason})"

@@ -23,13 +23,29 @@ def built(tmp_path_factory, small_frames):
     with duckdb.connect(str(warehouse)) as con:
         for entity in ENTITIES:
             load_entity(con, entity, home / "landing", home / "archive")
-    env = {**os.environ, "SOP_WAREHOUSE": str(warehouse), "SOP_CYCLE_ID": SMALL.cycle_id,
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "SOP_WAREHOUSE": str(warehouse),
+        "SOP_CYCLE_ID": SMALL.cycle_id,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     target = home / "target"
     proc = subprocess.run(
-        [dbt_executable(), "build", "--select", "tag:history", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)],
-        env=env, capture_output=True, text=True,
+        [
+            dbt_executable(),
+            "build",
+            "--select",
+            "tag:history",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(target),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     results = json.loads((target / "run_results.json").read_text())["results"]
     return proc, results, warehouse
@@ -59,10 +75,15 @@ def test_monthly_demand_adds_up_to_the_order_lines_before_the_cycle(built):
 def test_kpis_stay_in_their_ranges(built):
     *_, warehouse = built
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        fill = con.execute("select min(fill_rate), max(fill_rate), avg(fill_rate) from marts.fct_service_level").fetchone()
-        util = con.execute("select max(capacity_utilization), avg(production_efficiency) from marts.fct_capacity_utilization").fetchone()
-        dos = con.execute("select count(*) filter (where days_of_supply < 0), median(days_of_supply) "
-                          "from marts.fct_inventory_history").fetchone()
+        fill = con.execute(
+            "select min(fill_rate), max(fill_rate), avg(fill_rate) from marts.fct_service_level"
+        ).fetchone()
+        util = con.execute(
+            "select max(capacity_utilization), avg(production_efficiency) from marts.fct_capacity_utilization"
+        ).fetchone()
+        dos = con.execute(
+            "select count(*) filter (where days_of_supply < 0), median(days_of_supply) from marts.fct_inventory_history"
+        ).fetchone()
     assert 0 <= fill[0] <= fill[1] <= 1 and 0.9 < fill[2] < 1
     assert util[0] <= 1 and 0.9 < util[1] < 1.1  # run hours scatter around standard
     assert dos[0] == 0 and 5 < dos[1] < 120

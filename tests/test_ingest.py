@@ -28,8 +28,10 @@ def test_loading_the_same_file_twice_changes_nothing(con, tmp_path):
 def test_rows_carry_file_row_hash_and_load_time(con, tmp_path):
     write(tmp_path / "landing" / "locations.csv", LOCATIONS)
     (result,) = load_entity(con, "locations", tmp_path / "landing", tmp_path / "archive")
-    rows = con.execute("select location_id, _source_file, _source_row, _content_hash, _loaded_at "
-                       "from raw.locations order by _source_row").fetchall()
+    rows = con.execute(
+        "select location_id, _source_file, _source_row, _content_hash, _loaded_at "
+        "from raw.locations order by _source_row"
+    ).fetchall()
     assert rows[0][:4] == ("DC01", "locations.csv", 2, result.content_hash)
     assert rows[1][2] == 3 and rows[0][4] is not None
     archived = list((tmp_path / "archive" / "locations").iterdir())
@@ -73,7 +75,10 @@ def test_uncastable_values_are_quarantined_with_file_row_column_and_reason(con, 
 
 
 def test_headers_match_after_trimming_and_case_folding(con, tmp_path):
-    write(tmp_path / "landing" / "locations.csv", " Location_ID ,LOCATION_NAME,Region,country,currency\nDC01,A,E,DE,EUR\n")
+    write(
+        tmp_path / "landing" / "locations.csv",
+        " Location_ID ,LOCATION_NAME,Region,country,currency\nDC01,A,E,DE,EUR\n",
+    )
     (result,) = load_entity(con, "locations", tmp_path / "landing", tmp_path / "archive")
     assert result.loaded_rows == 1
 
@@ -86,7 +91,11 @@ def test_a_missing_required_column_stops_the_load_naming_file_and_column(con, tm
 
 
 def test_an_unexpected_column_is_an_error_not_a_guess(con, tmp_path):
-    text = LOCATIONS.replace("currency\n", "currency,colour\n", 1).replace("EUR\n", "EUR,red\n").replace("JPY\n", "JPY,blue\n")
+    text = (
+        LOCATIONS.replace("currency\n", "currency,colour\n", 1)
+        .replace("EUR\n", "EUR,red\n")
+        .replace("JPY\n", "JPY,blue\n")
+    )
     write(tmp_path / "landing" / "locations.csv", text)
     with pytest.raises(ContractError, match="unexpected column"):
         load_entity(con, "locations", tmp_path / "landing", tmp_path / "archive")
@@ -102,7 +111,10 @@ def test_parquet_files_are_accepted(con, tmp_path, small_frames):
 
 def test_a_ragged_row_stops_the_load_naming_the_file_and_line(con, tmp_path):
     write(tmp_path / "landing" / "locations.csv", LOCATIONS + "DC03,C,Europe,FR\n")
-    with pytest.raises(ContractError, match=r"locations.csv: cannot be read as locations: row 4: 4 fields where the header has 5"):
+    with pytest.raises(
+        ContractError,
+        match=r"locations.csv: cannot be read as locations: row 4: 4 fields where the header has 5",
+    ):
         load_entity(con, "locations", tmp_path / "landing", tmp_path / "archive")
 
 

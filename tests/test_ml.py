@@ -29,10 +29,12 @@ def synthetic(n_series=40, months=48, seed=0) -> tuple[pd.DataFrame, pd.DataFram
 
 def test_seasonal_naive_repeats_last_season_and_falls_back_to_the_mean_for_young_series():
     ds = pd.date_range("2024-01-01", periods=14, freq="MS")
-    df = pd.concat([
-        pd.DataFrame({"unique_id": "old", "ds": ds, "y": np.arange(14.0)}),
-        pd.DataFrame({"unique_id": "young", "ds": ds[-4:], "y": [2.0, 4.0, 6.0, 8.0]}),
-    ])
+    df = pd.concat(
+        [
+            pd.DataFrame({"unique_id": "old", "ds": ds, "y": np.arange(14.0)}),
+            pd.DataFrame({"unique_id": "young", "ds": ds[-4:], "y": [2.0, 4.0, 6.0, 8.0]}),
+        ]
+    )
     out = seasonal_naive(df, h=3).set_index(["unique_id", "ds"])["y_hat"]
     assert out.loc["old"].tolist() == [2.0, 3.0, 4.0]  # months 15..17 copy months 3..5
     assert out.loc["young"].tolist() == [5.0, 5.0, 5.0]
@@ -69,7 +71,15 @@ def test_features_follow_the_declared_spec():
     spec = FeatureSpec(lags=(1, 12), rolling_means=(3,), seasonal_means=(1,), static=("family_id",))
     model = GlobalForecaster(spec=spec).fit(df, static)
     features = model.feature_matrix(20)
-    assert list(features.columns) == ["lag_1", "lag_12", "rolling_mean_3", "seasonal_mean_1", "month", "family_id", "age"]
+    assert list(features.columns) == [
+        "lag_1",
+        "lag_12",
+        "rolling_mean_3",
+        "seasonal_mean_1",
+        "month",
+        "family_id",
+        "age",
+    ]
     values = model.panel_.values / model.scale_[:, None]
     np.testing.assert_allclose(features["lag_1"], values[:, 19])
     np.testing.assert_allclose(features["rolling_mean_3"], values[:, 17:20].mean(axis=1))
@@ -88,6 +98,10 @@ def test_lightgbm_beats_seasonal_naive_on_seasonal_series_with_trend():
 def test_forecast_covers_the_horizon_for_every_series(h):
     df, static = synthetic(n_series=8)
     out = GlobalForecaster().fit(df, static).predict(h)
-    assert out.groupby("unique_id")["ds"].agg(["count", "min"]).eq(
-        pd.Series({"count": h, "min": pd.Timestamp("2025-01-01")})
-    ).all().all()
+    assert (
+        out.groupby("unique_id")["ds"]
+        .agg(["count", "min"])
+        .eq(pd.Series({"count": h, "min": pd.Timestamp("2025-01-01")}))
+        .all()
+        .all()
+    )

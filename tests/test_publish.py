@@ -27,7 +27,8 @@ def test_each_publish_is_a_new_version_and_old_versions_stay(sop_home):
     assert publish.run(sop_home, "2026-01", "run-a")["plan_version"] == 1
     assert publish.run(sop_home, "2026-01", "run-b")["plan_version"] == 2
     assert read(sop_home, "select plan_version, run_id, count(*) from plan_reconciled group by all order by 1") == [
-        (1, "run-a", 3), (2, "run-b", 3)
+        (1, "run-a", 3),
+        (2, "run-b", 3),
     ]
     assert read(sop_home, "select distinct plan_version from plan_reconciled_latest") == [(2,)]
     for table in publish.PUBLISHED:

@@ -13,15 +13,21 @@ def _monthly(df, date_col, qty_col):
 
 
 def test_inventory_snapshots_agree_with_production_and_shipments(small_frames):
-    inv = small_frames["inventory_snapshots"].assign(
-        month=lambda d: pd.to_datetime(d["snapshot_date"]).dt.to_period("M")
-    ).set_index(["sku_id", "location_id", "month"])["on_hand_qty"]
+    inv = (
+        small_frames["inventory_snapshots"]
+        .assign(month=lambda d: pd.to_datetime(d["snapshot_date"]).dt.to_period("M"))
+        .set_index(["sku_id", "location_id", "month"])["on_hand_qty"]
+    )
     produced = _monthly(small_frames["production"], "production_date", "produced_qty")
     shipped = _monthly(small_frames["sales_orders"], "ship_date", "shipped_qty")
     opening = inv.groupby(level=[0, 1]).shift(1)
-    flows = pd.DataFrame({"closing": inv, "opening": opening}).join(produced.rename("produced")).join(
-        shipped.rename("shipped")
-    ).fillna({"produced": 0, "shipped": 0}).dropna(subset=["opening"])
+    flows = (
+        pd.DataFrame({"closing": inv, "opening": opening})
+        .join(produced.rename("produced"))
+        .join(shipped.rename("shipped"))
+        .fillna({"produced": 0, "shipped": 0})
+        .dropna(subset=["opening"])
+    )
     assert len(flows) > 1000
     balance = flows["opening"] + flows["produced"] - flows["shipped"] - flows["closing"]
     assert (balance == 0).all(), flows[balance != 0].head()
@@ -29,9 +35,12 @@ def test_inventory_snapshots_agree_with_production_and_shipments(small_frames):
 
 
 def test_production_never_uses_more_hours_than_capacity(small_frames):
-    used = small_frames["production"].assign(
-        month=lambda d: pd.to_datetime(d["production_date"]).dt.to_period("M").dt.start_time
-    ).groupby(["resource_id", "month"])["run_hours"].sum()
+    used = (
+        small_frames["production"]
+        .assign(month=lambda d: pd.to_datetime(d["production_date"]).dt.to_period("M").dt.start_time)
+        .groupby(["resource_id", "month"])["run_hours"]
+        .sum()
+    )
     cap = small_frames["capacity"].set_index(["resource_id", "month"])["available_hours"]
     joined = pd.DataFrame({"used": used}).join(cap.rename("available"), how="left")
     assert joined["available"].notna().all()
@@ -76,7 +85,7 @@ def test_same_seed_same_files_other_seed_other_files(tmp_path):
     cfg = SampleConfig(n_skus=20, n_locations=10, history_months=24, seed=5)
     a = write_landing(generate(cfg), tmp_path / "a")
     b = write_landing(generate(cfg), tmp_path / "b")
-    c = write_landing(generate(SampleConfig(n_skus=20, n_locations=10, history_months=24, seed=6)), tmp_path / "c")
+    write_landing(generate(SampleConfig(n_skus=20, n_locations=10, history_months=24, seed=6)), tmp_path / "c")
     for pa, pb in zip(a, b, strict=True):
         assert pa.read_bytes() == pb.read_bytes(), pa.name
     assert (tmp_path / "a" / "sales_orders.csv").read_bytes() != (tmp_path / "c" / "sales_orders.csv").read_bytes()

@@ -1,6 +1,5 @@
 """The statistical forecast: one global LightGBM model beside a seasonal-naive baseline."""
 
-
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions

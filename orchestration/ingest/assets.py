@@ -1,6 +1,5 @@
 """One asset per input entity: landing files -> raw.<entity> (idempotent by content hash)."""
 
-
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions

@@ -1,13 +1,12 @@
 """The capacity-feasible supply plan (an LP) and its reconciliation with consensus demand."""
 
-
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions
 from orchestration.resources import SopHome
 
 PLAN_TABLES = {
-    "plan_reconciled": "Per SKU, location and month: consensus demand, planned supply, projected stock, shortage, revenue.",
+    "plan_reconciled": "Per SKU, location and month: consensus demand, supply, projected stock, shortage, revenue.",
     "supply_plan": "Planned production per plant resource, SKU, location and month, with the hours it takes.",
     "capacity_plan": "Per resource and month: available, planned and overtime hours, and utilization.",
 }

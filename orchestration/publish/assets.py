@@ -1,6 +1,5 @@
 """Publish the cycle's plan to the BI store (a separate DuckDB file, swapped atomically, plus Parquet)."""
 
-
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions

@@ -4,7 +4,6 @@ An error-level failure stops everything downstream of the entity in the run, pub
 warnings are reported and let the cycle go on.
 """
 
-
 import dagster as dg
 
 from orchestration.resources import SopHome

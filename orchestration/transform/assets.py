@@ -1,7 +1,6 @@
 """dbt models as assets, in two steps around the forecast: history marts first, then the marts that read
 what the forecast wrote (forecast accuracy, consensus demand)."""
 
-
 import os
 from contextlib import contextmanager
 

@@ -25,8 +25,15 @@ def prepare_manifest(project: DbtProject | None = None) -> None:
     """``dbt parse`` writes target/manifest.json; `make prepare` runs it, so imports only read it."""
     project = project or DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(project.project_dir),
-         "--profiles-dir", str(project.profiles_dir)],
+        [
+            dbt_executable(),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(project.project_dir),
+            "--profiles-dir",
+            str(project.profiles_dir),
+        ],
         check=True,
     )
 

@@ -95,7 +95,10 @@ def solve(inp: PlanInputs, costs: PlanCosts = PlanCosts()) -> PlanResult:
     A_cap = sparse.csr_matrix(
         (
             np.concatenate([np.repeat(1.0 / rate[ok], T), -np.ones(R * T)]),
-            (np.concatenate([cap_rows, np.arange(R * T)]), np.concatenate([X + st[si].ravel(), O + np.arange(R * T)])),
+            (
+                np.concatenate([cap_rows, np.arange(R * T)]),
+                np.concatenate([X + st[si].ravel(), O + np.arange(R * T)]),
+            ),
         ),
         shape=(R * T, nvar),
     )

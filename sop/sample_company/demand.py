@@ -60,8 +60,7 @@ def simulate(cfg: SampleConfig, prods, locs, fams, rng) -> Demand:
 
     expected = base[:, None] * growth * season * price_effect * _lifecycle(sku, months)
     realized = rng.poisson(
-        expected[:, : cfg.history_months]
-        * rng.gamma(NOISE_SHAPE, 1 / NOISE_SHAPE, (n, cfg.history_months))
+        expected[:, : cfg.history_months] * rng.gamma(NOISE_SHAPE, 1 / NOISE_SHAPE, (n, cfg.history_months))
     )
     series = pd.DataFrame(
         {

@@ -9,7 +9,8 @@ import pandas as pd
 
 from sop.contract import ENTITIES
 from sop.sample_company import demand as demand_model
-from sop.sample_company import master, orders, supply as supply_model
+from sop.sample_company import master, orders
+from sop.sample_company import supply as supply_model
 from sop.sample_company.config import SampleConfig
 
 PLANNERS = ("a.moreau", "j.schmidt", "k.tanaka")
@@ -21,8 +22,9 @@ OVERRIDE_REASONS = (
 )
 
 
-def generate(cfg: SampleConfig = SampleConfig()) -> dict[str, pd.DataFrame]:
+def generate(cfg: SampleConfig | None = None) -> dict[str, pd.DataFrame]:
     """Every input entity of one sample company, as data frames in the contract's column order."""
+    cfg = cfg or SampleConfig()
     rng = np.random.default_rng(cfg.seed)
     fams = master.families(rng)
     prods = master.products(cfg, rng)
@@ -42,8 +44,13 @@ def generate(cfg: SampleConfig = SampleConfig()) -> dict[str, pd.DataFrame]:
     net_price_eur = dem.list_price * (1 - dem.discount) * master.price_factor(series["country"])[:, None]
     h = cfg.history_months
     sales = orders.order_lines(
-        cfg, dem.realized, sup.shipped, (net_price_eur / series_fx)[:, :h], series,
-        series["currency"].to_numpy(), rng,
+        cfg,
+        dem.realized,
+        sup.shipped,
+        (net_price_eur / series_fx)[:, :h],
+        series,
+        series["currency"].to_numpy(),
+        rng,
     )
     frames = {
         "products": prods,
@@ -123,8 +130,7 @@ def _overrides(cfg, series, expected, rng, count: int = 6) -> pd.DataFrame:
             "override_qty": np.round(expected[top, h + ahead] * rng.uniform(0.7, 1.4, count)),
             "planner": [PLANNERS[k % len(PLANNERS)] for k in range(count)],
             "reason": [OVERRIDE_REASONS[k % len(OVERRIDE_REASONS)] for k in range(count)],
-            "created_at": [(created + pd.Timedelta(hours=9 + k)).strftime("%Y-%m-%d %H:%M:%S")
-                           for k in range(count)],
+            "created_at": [(created + pd.Timedelta(hours=9 + k)).strftime("%Y-%m-%d %H:%M:%S") for k in range(count)],
         }
     )
 

@@ -63,7 +63,9 @@ def products(cfg: SampleConfig, rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "sku_id": [f"SKU{i + 1:04d}" for i in range(n)],
-            "sku_name": [f"{FAMILIES[f][0]} {c} {i + 1}" for i, (f, c) in enumerate(zip(family, category))],
+            "sku_name": [
+                f"{FAMILIES[f][0]} {c} {i + 1}" for i, (f, c) in enumerate(zip(family, category, strict=True))
+            ],
             "family_id": family,
             "category": category,
             "unit_cost": unit_cost,
@@ -78,8 +80,15 @@ def locations(cfg: SampleConfig) -> pd.DataFrame:
     rows = []
     for i in range(cfg.n_locations):
         country, region, currency, _ = MARKETS[i % len(MARKETS)]
-        rows.append((f"DC{i + 1:02d}", f"{country} distribution centre {i // len(MARKETS) + 1}", region,
-                     country, currency))
+        rows.append(
+            (
+                f"DC{i + 1:02d}",
+                f"{country} distribution centre {i // len(MARKETS) + 1}",
+                region,
+                country,
+                currency,
+            )
+        )
     return pd.DataFrame(rows, columns=["location_id", "location_name", "region", "country", "currency"])
 
 
@@ -97,7 +106,7 @@ def routings(cfg: SampleConfig, prods: pd.DataFrame, rng: np.random.Generator) -
         {
             "sku_id": prods["sku_id"],
             "plant_id": plant,
-            "resource_id": [f"{p}-L{k}" for p, k in zip(plant, line)],
+            "resource_id": [f"{p}-L{k}" for p, k in zip(plant, line, strict=True)],
             "units_per_hour": np.round(rng.uniform(40, 200, len(prods)), 1),
         }
     )
@@ -113,6 +122,6 @@ def fx_rates(cfg: SampleConfig, rng: np.random.Generator) -> pd.DataFrame:
         else:
             walk = np.exp(np.cumsum(rng.normal(0, 0.015, n_hist)))
             path = np.concatenate([walk, np.full(cfg.horizon_months, walk[-1])]) * start
-        for month, rate in zip(cfg.all_months, path):
+        for month, rate in zip(cfg.all_months, path, strict=True):
             rows.append((month.start_time, currency, round(float(rate), 6)))
     return pd.DataFrame(rows, columns=["month", "currency", "rate_to_eur"])

@@ -63,8 +63,11 @@ def simulate(cfg: SampleConfig, expected, realized, rate, resource_idx, resource
     forecast = expected[:, 0].copy()
     for t in range(T):
         # the planner's forecast: exponential smoothing of what was ordered, nudged by the known season
-        need = np.maximum(forecast * (expected[:, t] / np.maximum(expected[:, max(t - 1, 0)], 1e-9))
-                          * (1 + STOCK_COVER_MONTHS) - on_hand[:, t], 0)
+        need = np.maximum(
+            forecast * (expected[:, t] / np.maximum(expected[:, max(t - 1, 0)], 1e-9)) * (1 + STOCK_COVER_MONTHS)
+            - on_hand[:, t],
+            0,
+        )
         need_hours = np.zeros(len(resources))
         np.add.at(need_hours, resource_idx, need / rate)
         room = hours[:, t] / MAX_EFFICIENCY_LOSS

@@ -76,9 +76,7 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
     future = apply_lifecycle(future, static)
     model.save(model_dir)
     scored = backtest.merge(history, on=["unique_id", "ds"])
-    wape = {
-        name: float((g.y_hat - g.y).abs().sum() / g.y.sum()) for name, g in scored.groupby("model_name")
-    }
+    wape = {name: float((g.y_hat - g.y).abs().sum() / g.y.sum()) for name, g in scored.groupby("model_name")}
     return {
         "demand_forecast_rows": replace_cycle_rows(con, "forecast.demand_forecast", cycle_id, _to_warehouse(future)),
         "backtest_rows": replace_cycle_rows(con, "forecast.backtest_forecast", cycle_id, _to_warehouse(backtest)),

@@ -33,8 +33,9 @@ def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig) 
     buckets = pd.DatetimeIndex(grid.columns)
     # safety stock = z(service level) x backtest RMSE of the statistical forecast (one-month review)
     z = float(norm.ppf(cfg.target_service_level))
-    series = con.execute(
-        """
+    series = (
+        con.execute(
+            """
         with opening as (
             select sku_id, location_id, on_hand_qty
             from marts.fct_inventory_history
@@ -52,14 +53,21 @@ def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig) 
         left join opening using (sku_id, location_id)
         left join errors using (sku_id, location_id)
         """,
-        [cycle_id, z],
-    ).df().set_index(["sku_id", "location_id"])
+            [cycle_id, z],
+        )
+        .df()
+        .set_index(["sku_id", "location_id"])
+    )
     series = series.reindex(grid.index).reset_index()
-    hours = con.execute(
-        "select resource_id, month_date, available_hours from staging.stg_landing__capacity "
-        "where month_date between ? and ?",
-        [buckets[0].date(), buckets[-1].date()],
-    ).df().pivot_table(index="resource_id", columns="month_date", values="available_hours", aggfunc="sum")
+    hours = (
+        con.execute(
+            "select resource_id, month_date, available_hours from staging.stg_landing__capacity "
+            "where month_date between ? and ?",
+            [buckets[0].date(), buckets[-1].date()],
+        )
+        .df()
+        .pivot_table(index="resource_id", columns="month_date", values="available_hours", aggfunc="sum")
+    )
     hours = hours.reindex(columns=buckets, fill_value=0.0).fillna(0.0)
     return PlanInputs(series, grid.to_numpy(), buckets, hours)
 
@@ -75,8 +83,17 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
 def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig = PlanConfig()) -> dict:
     inputs = load_inputs(con, cycle_id, cfg)
     result = solve(inputs, cfg.costs)
-    attrs = inputs.series[["sku_id", "location_id", "plant_id", "resource_id", "units_per_hour",
-                           "net_price_amount", "unit_cost_amount"]]
+    attrs = inputs.series[
+        [
+            "sku_id",
+            "location_id",
+            "plant_id",
+            "resource_id",
+            "units_per_hour",
+            "net_price_amount",
+            "unit_cost_amount",
+        ]
+    ]
     plan = result.series_plan.merge(attrs, on=["sku_id", "location_id"], how="left")
     reconciled = plan.assign(
         revenue_amount=plan["demand_met_qty"] * plan["net_price_amount"],
@@ -86,7 +103,17 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig = PlanCon
     supply = plan.assign(
         planned_hours=np.where(plan["units_per_hour"] > 0, plan["planned_supply_qty"] / plan["units_per_hour"], 0.0),
         month_date=pd.to_datetime(plan["month_date"]).dt.date,
-    )[["plant_id", "resource_id", "sku_id", "location_id", "month_date", "planned_supply_qty", "planned_hours"]]
+    )[
+        [
+            "plant_id",
+            "resource_id",
+            "sku_id",
+            "location_id",
+            "month_date",
+            "planned_supply_qty",
+            "planned_hours",
+        ]
+    ]
     capacity = result.resource_plan.assign(month_date=pd.to_datetime(result.resource_plan["month_date"]).dt.date)
     reconciled, supply, capacity = (_rounded(f) for f in (reconciled, supply, capacity))
     return {
@@ -97,5 +124,7 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig = PlanCon
         "lp_constraints": result.constraints,
         "lp_objective": round(result.objective, 2),
         "shortage_qty": float(reconciled["shortage_qty"].sum()),
-        "fill_rate_planned": float(reconciled["demand_met_qty"].sum() / max(reconciled["consensus_demand_qty"].sum(), 1e-9)),
+        "fill_rate_planned": float(
+            reconciled["demand_met_qty"].sum() / max(reconciled["consensus_demand_qty"].sum(), 1e-9)
+        ),
     }

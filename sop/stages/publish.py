@@ -69,7 +69,8 @@ def run(paths: Paths, cycle_id: str, run_id: str) -> dict:
             else:
                 con.execute(f"create table {table} as {select}", params)
             counts[table] = con.execute(
-                f"select count(*) from {table} where cycle_id = ? and plan_version = ?", [cycle_id, plan_version]
+                f"select count(*) from {table} where cycle_id = ? and plan_version = ?",
+                [cycle_id, plan_version],
             ).fetchone()[0]
             if counts[table] == 0:
                 raise ValueError(f"publish {cycle_id}: {source} has no rows for the cycle; nothing is published")
@@ -93,8 +94,12 @@ def run(paths: Paths, cycle_id: str, run_id: str) -> dict:
         raise
     con.close()
     os.replace(tmp, paths.publish_db)  # atomic on POSIX: readers keep the file they opened
-    return {"plan_version": plan_version, "rows": counts, "publish_db": str(paths.publish_db),
-            "parquet_dir": str(paths.publish_parquet)}
+    return {
+        "plan_version": plan_version,
+        "rows": counts,
+        "publish_db": str(paths.publish_db),
+        "parquet_dir": str(paths.publish_parquet),
+    }
 
 
 def _latest_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
