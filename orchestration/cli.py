@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -80,9 +81,11 @@ def status(last: int = typer.Option(10, help="How many publishes to show.")) -> 
 
 def _run(cycle: str) -> dict:
     paths = export_environment()
-    paths.dagster_home.mkdir(parents=True, exist_ok=True)
     import dagster as dg
 
+    from orchestration.instance import ensure_instance_config
+
+    ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))
     from orchestration.run import run_cycle
 
     started = time.perf_counter()

@@ -11,6 +11,11 @@ import duckdb
 
 from sop.settings import Paths
 
+# Every step that opens the warehouse runs in this pool. DuckDB allows one writing process, and the instance
+# limits the pool to one step at a time across all runs (dagster.yaml, see orchestration/instance.py), so
+# backfills and multiprocess runs queue on it instead of failing on the file lock.
+WAREHOUSE_POOL = "duckdb_warehouse"
+
 
 class SopHome(dg.ConfigurableResource):
     """Everything the pipeline keeps: landing, archive, warehouse, publish store, models."""

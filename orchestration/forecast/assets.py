@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions
-from orchestration.resources import SopHome
+from orchestration.resources import WAREHOUSE_POOL, SopHome
 
 FORECAST_TABLES = {
     "demand_forecast": "Future demand per cycle, model (lightgbm, seasonal_naive), SKU, location and month.",
@@ -24,6 +24,7 @@ FORECAST_TABLES = {
         for name, text in FORECAST_TABLES.items()
     ],
     partitions_def=cycle_partitions,
+    pool=WAREHOUSE_POOL,
 )
 def demand_forecast(context: dg.AssetExecutionContext, sop: SopHome):
     from sop.stages import forecast  # LightGBM and scikit-learn cost seconds to import

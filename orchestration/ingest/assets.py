@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions
-from orchestration.resources import SopHome
+from orchestration.resources import WAREHOUSE_POOL, SopHome
 from sop.contract import ENTITIES, Entity
 from sop.ingest import load_entity
 
@@ -17,6 +17,7 @@ def raw_asset(entity: Entity) -> dg.AssetsDefinition:
         partitions_def=cycle_partitions,
         description=f"{entity.description} Loaded from landing/{entity.name}*.csv|parquet.",
         tags={"entity": entity.name},
+        pool=WAREHOUSE_POOL,
     )
     def _asset(context: dg.AssetExecutionContext, sop: SopHome) -> dg.MaterializeResult:
         with sop.warehouse() as con:

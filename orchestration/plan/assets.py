@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions
-from orchestration.resources import SopHome
+from orchestration.resources import WAREHOUSE_POOL, SopHome
 
 PLAN_TABLES = {
     "plan_reconciled": "Per SKU, location and month: consensus demand, supply, projected stock, shortage, revenue.",
@@ -32,6 +32,7 @@ PLAN_INPUTS = [
         for name, text in PLAN_TABLES.items()
     ],
     partitions_def=cycle_partitions,
+    pool=WAREHOUSE_POOL,
 )
 def supply_plan(context: dg.AssetExecutionContext, sop: SopHome):
     from sop.stages import plan

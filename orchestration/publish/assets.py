@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions
-from orchestration.resources import SopHome
+from orchestration.resources import WAREHOUSE_POOL, SopHome
 from sop.stages.publish import PUBLISHED
 
 
@@ -13,6 +13,7 @@ from sop.stages.publish import PUBLISHED
     kinds={"duckdb", "parquet"},
     owners=["team:sop"],
     partitions_def=cycle_partitions,
+    pool=WAREHOUSE_POOL,
     deps=[source.split(".") for source in PUBLISHED.values()],
     description=(
         "The published plan: " + ", ".join(PUBLISHED) + " in publish/sop.duckdb (versioned by cycle_id and "

@@ -6,7 +6,7 @@ warnings are reported and let the cycle go on.
 
 import dagster as dg
 
-from orchestration.resources import SopHome
+from orchestration.resources import WAREHOUSE_POOL, SopHome
 from sop.contract import ENTITIES, Entity
 from sop.ingest import current_rows_sql
 
@@ -16,6 +16,7 @@ def gx_check(entity: Entity) -> dg.AssetChecksDefinition:
         asset=dg.AssetKey(["raw", entity.name]),
         name=f"gx_{entity.name}_suite",
         blocking=True,
+        pool=WAREHOUSE_POOL,
         description=f"Great Expectations suite for {entity.name}: the input contract's rules.",
     )
     def _check(sop: SopHome) -> dg.AssetCheckResult:

@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.partitions import cycle_partitions
+from orchestration.resources import WAREHOUSE_POOL
 from orchestration.transform.project import dbt_project, translator
 
 
@@ -40,6 +41,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     name="dbt_history_models",
     partitions_def=cycle_partitions,
     dagster_dbt_translator=translator,
+    pool=WAREHOUSE_POOL,
 )
 def dbt_history_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     yield from _build(context, dbt)
@@ -52,6 +54,7 @@ def dbt_history_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     name="dbt_post_forecast_models",
     partitions_def=cycle_partitions,
     dagster_dbt_translator=translator,
+    pool=WAREHOUSE_POOL,
 )
 def dbt_post_forecast_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     yield from _build(context, dbt)

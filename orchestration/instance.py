@@ -1,0 +1,23 @@
+"""The Dagster instance's settings under SOP_HOME: one warehouse writer at a time, and no telemetry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+INSTANCE_YAML = """\
+# Written by open-sop (orchestration/instance.py). Edit freely: it is only written when missing.
+concurrency:
+  pools:
+    # the only pool is duckdb_warehouse: DuckDB takes one writing process at a time
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+def ensure_instance_config(dagster_home: Path) -> Path:
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    path = dagster_home / "dagster.yaml"
+    if not path.exists():
+        path.write_text(INSTANCE_YAML)
+    return path
