@@ -18,9 +18,17 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
-# dbt's manifest is built here, once, not parsed on every import of the definitions.
-prepare: $(VENV)/.installed
+# dbt's manifest is built once per change of the dbt project, not parsed on every import of the definitions;
+# the Dagster instance's settings (one warehouse writer, no telemetry) are written when missing.
+DBT_FILES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f) \
+	dbt_project/dbt_project.yml dbt_project/profiles.yml
+dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_FILES)
 	$(BIN)/python -m orchestration.prepare
+
+$(DAGSTER_HOME)/dagster.yaml: $(VENV)/.installed
+	$(BIN)/python -m orchestration.instance
+
+prepare: dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
 demo: prepare
 	$(BIN)/sop demo

@@ -138,7 +138,8 @@ def _print_summary(summary: dict) -> None:
     console.print(
         f"Published tables: {paths.publish_db} (DuckDB, read-only for BI)\n"
         f"                  {paths.publish_parquet}/<table>/cycle_id=.../plan_version=.../data.parquet\n"
-        f"Open the Dagster UI with `make ui` (instance: {paths.dagster_home})."
+        f"Open the Dagster UI with `make ui` (instance: {paths.dagster_home}).",
+        soft_wrap=True,
     )
 
 

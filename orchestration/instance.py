@@ -21,3 +21,12 @@ def ensure_instance_config(dagster_home: Path) -> Path:
     if not path.exists():
         path.write_text(INSTANCE_YAML)
     return path
+
+
+if __name__ == "__main__":
+    import os
+
+    from sop.settings import export_environment
+
+    export_environment()
+    print(ensure_instance_config(Path(os.environ["DAGSTER_HOME"])))

@@ -1,15 +1,9 @@
-"""`make prepare`: build dbt's manifest once (so loading the definitions only reads it) and write the
-Dagster instance's settings under SOP_HOME."""
-
-import os
-from pathlib import Path
+"""`make prepare`: build dbt's manifest once, so that loading the definitions only reads it."""
 
 from sop.settings import export_environment
 
 if __name__ == "__main__":
     export_environment()
-    from orchestration.instance import ensure_instance_config
     from orchestration.transform.project import prepare_manifest
 
-    ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))
     prepare_manifest()

@@ -29,32 +29,22 @@ def cycle_environment(cycle_id: str):
             os.environ["SOP_CYCLE_ID"] = before
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    with cycle_environment(context.partition_key):
-        yield from dbt.cli(["build"], context=context).stream()
+def dbt_models(select: str, name: str) -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=dbt_project().manifest_path,
+        project=dbt_project(),
+        select=select,
+        name=name,
+        partitions_def=cycle_partitions,
+        dagster_dbt_translator=translator,
+        pool=WAREHOUSE_POOL,
+    )
+    def _models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        with cycle_environment(context.partition_key):
+            yield from dbt.cli(["build"], context=context).stream()
+
+    return _models
 
 
-@dbt_assets(
-    manifest=dbt_project().manifest_path,
-    project=dbt_project(),
-    select="tag:history",
-    name="dbt_history_models",
-    partitions_def=cycle_partitions,
-    dagster_dbt_translator=translator,
-    pool=WAREHOUSE_POOL,
-)
-def dbt_history_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from _build(context, dbt)
-
-
-@dbt_assets(
-    manifest=dbt_project().manifest_path,
-    project=dbt_project(),
-    select="tag:post_forecast",
-    name="dbt_post_forecast_models",
-    partitions_def=cycle_partitions,
-    dagster_dbt_translator=translator,
-    pool=WAREHOUSE_POOL,
-)
-def dbt_post_forecast_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from _build(context, dbt)
+dbt_history_models = dbt_models("tag:history", "dbt_history_models")
+dbt_post_forecast_models = dbt_models("tag:post_forecast", "dbt_post_forecast_models")
