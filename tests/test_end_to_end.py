@@ -1,6 +1,7 @@
 """The whole asset graph for one cycle through Dagster on a small sample: what it publishes, and how."""
 
 import shutil
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -162,3 +163,13 @@ def test_bad_input_blocks_publishing_and_keeps_the_last_good_plan(env, tmp_path)
         dg.AssetCheckKey(dg.AssetKey(["raw", "sales_orders"]), "gx_sales_orders_suite")
     )
     assert check is not None and check.event.asset_check_evaluation.passed is False
+
+
+def test_every_published_column_is_documented_in_the_readme(env):
+    paths, *_ = env
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for table in PUBLISHED:
+        section = readme.split(f"#### `{table}`", 1)[1].split("####", 1)[0]
+        columns = published(paths, f"select * from {table} limit 0").columns
+        undocumented = [c for c in columns if c not in VERSION_COLUMNS and f"`{c}`" not in section]
+        assert undocumented == [], (table, undocumented)
