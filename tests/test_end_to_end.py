@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from orchestration.definitions import defs
+from orchestration.instance import ensure_instance_config
 from orchestration.run import run_cycle
 from sop.sample_company import write_landing
 from sop.settings import export_environment
@@ -29,7 +30,9 @@ def env(tmp_path_factory, small_frames):
         paths = export_environment()
         mp.setenv("SOP_WAREHOUSE", str(paths.warehouse))
         write_landing(small_frames, paths.landing)
-        with dg.DagsterInstance.ephemeral() as instance:
+        # a persistent instance under SOP_HOME, as `make demo` and `make ui` use
+        ensure_instance_config(paths.dagster_home)
+        with dg.DagsterInstance.from_config(str(paths.dagster_home)) as instance:
             first = run_cycle(CYCLE, instance)
             yield paths, instance, first, mp
 
@@ -46,6 +49,10 @@ def test_every_asset_of_the_graph_materializes_and_the_plan_is_published(env):
     missing = [k for k in keys if instance.get_latest_materialization_event(k) is None]
     assert missing == []
     assert paths.publish_db.exists() and paths.warehouse.exists()
+    # what the UI will list: the run, read back from the instance's storage by a fresh instance object
+    with dg.DagsterInstance.from_config(str(paths.dagster_home)) as reader:
+        (record,) = [r for r in reader.get_runs() if r.run_id == run.run_id]
+        assert record.tags["dagster/partition"] == CYCLE and record.is_success
 
 
 def test_published_tables_have_their_columns_and_carry_cycle_and_version(env):
