@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.partitions import cycle_partitions
+from orchestration.partitions import cycle_partitions, one_cycle_per_run
 from orchestration.resources import WAREHOUSE_POOL, SopHome
 
 FORECAST_TABLES = {
@@ -24,6 +24,7 @@ FORECAST_TABLES = {
         for name, text in FORECAST_TABLES.items()
     ],
     partitions_def=cycle_partitions,
+    backfill_policy=one_cycle_per_run,
     pool=WAREHOUSE_POOL,
 )
 def demand_forecast(context: dg.AssetExecutionContext, sop: SopHome):

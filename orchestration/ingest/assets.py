@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.partitions import cycle_partitions
+from orchestration.partitions import cycle_partitions, one_cycle_per_run
 from orchestration.resources import WAREHOUSE_POOL, SopHome
 from sop.contract import ENTITIES, Entity
 from sop.ingest import load_entity
@@ -15,6 +15,7 @@ def raw_asset(entity: Entity) -> dg.AssetsDefinition:
         kinds={"duckdb", "python"},
         owners=["team:data-engineering"],
         partitions_def=cycle_partitions,
+        backfill_policy=one_cycle_per_run,
         description=f"{entity.description} Loaded from landing/{entity.name}*.csv|parquet.",
         tags={"entity": entity.name},
         pool=WAREHOUSE_POOL,

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.partitions import cycle_partitions
+from orchestration.partitions import cycle_partitions, one_cycle_per_run
 from orchestration.resources import WAREHOUSE_POOL, SopHome
 
 PLAN_TABLES = {
@@ -32,6 +32,7 @@ PLAN_INPUTS = [
         for name, text in PLAN_TABLES.items()
     ],
     partitions_def=cycle_partitions,
+    backfill_policy=one_cycle_per_run,
     pool=WAREHOUSE_POOL,
 )
 def supply_plan(context: dg.AssetExecutionContext, sop: SopHome):

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.partitions import cycle_partitions
+from orchestration.partitions import cycle_partitions, one_cycle_per_run
 from orchestration.resources import WAREHOUSE_POOL, SopHome
 from sop.stages.publish import PUBLISHED
 
@@ -13,6 +13,7 @@ from sop.stages.publish import PUBLISHED
     kinds={"duckdb", "parquet"},
     owners=["team:sop"],
     partitions_def=cycle_partitions,
+    backfill_policy=one_cycle_per_run,
     pool=WAREHOUSE_POOL,
     deps=[source.split(".") for source in PUBLISHED.values()],
     description=(

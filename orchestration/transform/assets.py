@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.partitions import cycle_partitions
+from orchestration.partitions import cycle_partitions, one_cycle_per_run
 from orchestration.resources import WAREHOUSE_POOL
 from orchestration.transform.project import dbt_project, translator
 
@@ -38,6 +38,8 @@ def dbt_models(select: str, name: str) -> dg.AssetsDefinition:
         partitions_def=cycle_partitions,
         dagster_dbt_translator=translator,
         pool=WAREHOUSE_POOL,
+        # dagster-dbt would default to one run for a whole partition range
+        backfill_policy=one_cycle_per_run,
     )
     def _models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         with cycle_environment(context.partition_key):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -62,7 +63,7 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
     history, static = load_history(con)
     if history.empty:
         raise ValueError(f"cycle {cycle_id}: marts.fct_demand_history is empty; nothing to forecast")
-    make_model = lambda: GlobalForecaster(seed=cfg.seed)  # noqa: E731
+    make_model = partial(GlobalForecaster, seed=cfg.seed)
     backtest = apply_lifecycle(holdout_forecasts(history, static, cfg.holdout, make_model), static)
 
     model = make_model().fit(history, static)
