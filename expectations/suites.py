@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+import pandas as pd
 
 from sop.contract import ENTITIES, Entity
 
@@ -47,8 +48,27 @@ def entity_rules(entity_name: str) -> list[Rule]:
     }.get(entity_name, [])
 
 
-def rules(entity: Entity, reference_values: dict[str, list[str]] | None = None) -> list[Rule]:
-    """The contract's rules: columns, non-empty table, required values, minimums, unique key, references."""
+EARLIEST_DATE = "2000-01-01"  # anything older is a placeholder date, not history
+
+
+def cycle_window(entity: Entity, cycle_id: str | None) -> list[Rule]:
+    """History dates inside the cycle's window: a row dated in or after the cycle month is not history yet
+    (this cycle ignores it: a warning); one before 2000 is a placeholder or a typo (an error)."""
+    if not entity.window_column or not cycle_id:
+        return []
+    last_day = (pd.Period(cycle_id, freq="M") - 1).end_time.strftime("%Y-%m-%d")
+    column = entity.window_column
+    return [
+        Rule(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=EARLIEST_DATE)),
+        Rule(gxe.ExpectColumnValuesToBeBetween(column=column, max_value=last_day), WARNING),
+    ]
+
+
+def rules(
+    entity: Entity, reference_values: dict[str, list[str]] | None = None, cycle_id: str | None = None
+) -> list[Rule]:
+    """The contract's rules: columns, non-empty table, required values, minimums, unique key, references,
+    and the cycle's date window."""
     out = [
         Rule(gxe.ExpectTableColumnsToMatchSet(column_set=entity.column_names, exact_match=True)),
         Rule(gxe.ExpectTableRowCountToBeBetween(min_value=1)),
@@ -66,14 +86,14 @@ def rules(entity: Entity, reference_values: dict[str, list[str]] | None = None) 
         out.append(Rule(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(entity.key))))
     for column, values in (reference_values or {}).items():
         out.append(Rule(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=values)))
-    return out + entity_rules(entity.name)
+    return out + entity_rules(entity.name) + cycle_window(entity, cycle_id)
 
 
-def build_suite(entity_name: str, reference_values: dict[str, list[str]] | None = None):
+def build_suite(entity_name: str, reference_values: dict[str, list[str]] | None = None, cycle_id: str | None = None):
     """The entity's suite; each expectation's ``meta["severity"]`` says whether it blocks."""
     entity = ENTITIES[entity_name]
     suite = gx.ExpectationSuite(name=f"{entity_name}_suite")
-    for rule in rules(entity, reference_values):
+    for rule in rules(entity, reference_values, cycle_id):
         # the severity travels in meta: GX does not return results in the suite's order
         rule.expectation.meta = {**(rule.expectation.meta or {}), "severity": rule.severity}
         suite.add_expectation(rule.expectation)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
+import duckdb
 import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from expectations.suites import ERROR, build_suite
+from expectations.suites import ERROR, WARNING, build_suite
+from sop.contract import ENTITIES
+from sop.ingest import current_rows_sql
 
 
 @dataclass
@@ -36,9 +39,14 @@ def _context():
     return context
 
 
-def validate(entity: str, df: pd.DataFrame, reference_values: dict[str, list[str]] | None = None) -> Outcome:
+def validate(
+    entity: str, df: pd.DataFrame, reference_values: dict[str, list[str]] | None = None, cycle_id: str | None = None
+) -> Outcome:
     context = _context()
-    suite = build_suite(entity, reference_values)
+    suite = build_suite(entity, reference_values, cycle_id)
+    # GX compares date bounds with date objects, not with datetime64 columns (it fails without a message)
+    dates = [c.name for c in ENTITIES[entity].columns if c.type == "DATE" and c.name in df.columns]
+    df = df.assign(**{c: pd.to_datetime(df[c]).dt.date for c in dates})
     name = f"{entity}_{id(df)}"
     source = context.data_sources.add_pandas(name)
     batch_definition = source.add_dataframe_asset(name=entity).add_batch_definition_whole_dataframe("all")
@@ -73,3 +81,38 @@ def validate(entity: str, df: pd.DataFrame, reference_values: dict[str, list[str
         )
     ok = not any(f["severity"] == ERROR for f in failures)
     return Outcome(entity, ok, len(result.results), failures)
+
+
+MAX_QUARANTINED_SHARE = 0.01  # above this, the entity is too broken to plan on
+
+
+def validate_entity(con: duckdb.DuckDBPyConnection, entity_name: str, cycle_id: str | None = None) -> Outcome:
+    """Validate an entity's current rows in the warehouse, with its master data and its quarantine share."""
+    entity = ENTITIES[entity_name]
+    frame = con.sql(current_rows_sql(entity_name)).df()[entity.column_names]
+    references = {
+        column: [r[0] for r in con.sql(f"select distinct {col} from ({current_rows_sql(ref)})").fetchall()]
+        for column, (ref, col) in entity.references.items()
+    }
+    outcome = validate(entity_name, frame, references, cycle_id)
+    loaded, quarantined = con.execute(
+        "select coalesce(sum(loaded_rows), 0), coalesce(sum(quarantined_rows), 0) from raw._loads "
+        "where entity = ? and superseded_at is null",
+        [entity_name],
+    ).fetchone()
+    share = quarantined / max(loaded + quarantined, 1)
+    outcome.evaluated += 1
+    if quarantined:
+        outcome.failures.append(
+            {
+                "expectation": f"quarantined_share_at_most_{MAX_QUARANTINED_SHARE:.0%}",
+                "kwargs": {"quarantined_rows": int(quarantined), "loaded_rows": int(loaded)},
+                "severity": ERROR if share > MAX_QUARANTINED_SHARE else WARNING,
+                "unexpected_count": int(quarantined),
+                "unexpected_sample": [],
+                "observed_value": f"{share:.2%} of rows quarantined (see quarantine.{entity_name})",
+                "exception": None,
+            }
+        )
+        outcome.success = outcome.success and share <= MAX_QUARANTINED_SHARE
+    return outcome

@@ -1,3 +1,5 @@
+import warnings
+
 import dagster as dg
 
 # A cycle is a month (key YYYY-MM) and plans from the data up to the end of the previous month.
@@ -6,3 +8,6 @@ cycle_partitions = dg.MonthlyPartitionsDefinition(start_date="2023-01", fmt="%Y-
 
 # Every cycle runs on its own: stages read one cycle id, and DuckDB takes one writer at a time anyway.
 one_cycle_per_run = dg.BackfillPolicy.multi_run(1)
+
+# `backfill_policy` on @asset is marked beta; we rely on it on purpose (above), so say so once, not per asset.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)

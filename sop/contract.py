@@ -30,6 +30,10 @@ class Entity:
     key: tuple[str, ...]
     # column -> (entity, column) it must exist in
     references: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # rules across columns of one row: (column to blame, SQL condition on typed values, reason if false)
+    row_rules: tuple[tuple[str, str, str], ...] = ()
+    # the date that places a row in time: must fall before the cycle being planned
+    window_column: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -74,6 +78,7 @@ ENTITIES: dict[str, Entity] = {
                 ),
             ),
             key=("sku_id",),
+            row_rules=(("end_date", "end_date >= launch_date", "ends before it launches"),),
         ),
         Entity(
             "locations",
@@ -98,6 +103,7 @@ ENTITIES: dict[str, Entity] = {
             ),
             key=("sku_id", "plant_id", "resource_id"),
             references={"sku_id": ("products", "sku_id")},
+            row_rules=(("units_per_hour", "units_per_hour > 0", "a rate must be above zero"),),
         ),
         Entity(
             "capacity",
@@ -128,6 +134,12 @@ ENTITIES: dict[str, Entity] = {
             ),
             key=("order_id", "line_number"),
             references={"sku_id": ("products", "sku_id"), "location_id": ("locations", "location_id")},
+            window_column="order_date",
+            row_rules=(
+                ("shipped_qty", "shipped_qty <= ordered_qty", "shipped more than was ordered"),
+                ("requested_date", "requested_date >= order_date", "requested before it was ordered"),
+                ("ship_date", "ship_date >= order_date", "shipped before it was ordered"),
+            ),
         ),
         Entity(
             "production",
@@ -142,6 +154,7 @@ ENTITIES: dict[str, Entity] = {
                 Column("run_hours", "DOUBLE", "hours", "Resource hours used.", min_value=0),
             ),
             key=("production_date", "plant_id", "resource_id", "sku_id", "location_id"),
+            window_column="production_date",
             references={"sku_id": ("products", "sku_id"), "location_id": ("locations", "location_id")},
         ),
         Entity(
@@ -154,6 +167,7 @@ ENTITIES: dict[str, Entity] = {
                 _qty("on_hand_qty", "Units on hand."),
             ),
             key=("snapshot_date", "sku_id", "location_id"),
+            window_column="snapshot_date",
             references={"sku_id": ("products", "sku_id"), "location_id": ("locations", "location_id")},
         ),
         Entity(
@@ -177,6 +191,7 @@ ENTITIES: dict[str, Entity] = {
                 Column("rate_to_eur", "DOUBLE", "EUR per unit of currency", "Average rate.", min_value=0),
             ),
             key=("month", "currency"),
+            row_rules=(("rate_to_eur", "rate_to_eur > 0", "a rate must be above zero"),),
         ),
         Entity(
             "planner_overrides",
@@ -217,6 +232,8 @@ def markdown() -> str:
             out.append(
                 f"| `{c.name}` | {c.type} | {c.unit} | {'yes' if c.required else 'no'} | {c.description}{rule} |"
             )
+        for column, condition, reason in e.row_rules:
+            out.append(f"Row rule on `{column}`: `{condition}` (else quarantined: {reason}).  ")
         out.append("")
     return "\n".join(out)
 

@@ -109,12 +109,14 @@ def load_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, archiv
         con.execute("rollback")
         raise
     finally:
-        con.execute("drop table if exists _landing_text")
+        con.execute("drop table if exists _landing_text; drop table if exists _landing_typed")
     return LoadResult(entity.name, path.name, digest, good, bad, skipped=False)
 
 
 def _stage_text(con, entity: Entity, path: Path, name: str) -> None:
     """Read the file as text, with its row numbers, and match its header to the contract."""
+    if path.stat().st_size == 0:
+        raise ContractError(f"{name}: row 1: the file is empty")
     if path.suffix == ".parquet":
         source = f"read_parquet('{path}')"
     else:
@@ -129,6 +131,12 @@ def _stage_text(con, entity: Entity, path: Path, name: str) -> None:
         detail = where or str(exc).splitlines()[0]
         raise ContractError(f"{name}: cannot be read as {entity.name}: {detail}") from exc
     header = [r[0] for r in con.execute("describe _landing_text").fetchall()][1:]
+    if len(header) == 1 and len(entity.columns) > 1:
+        other = next((d for d in (";", "\t", "|") if d in header[0]), None)
+        if other:
+            raise ContractError(f"{name}: row 1 (header): the file is {other!r}-separated; the contract asks for ','")
+    if con.execute("select count(*) from _landing_text").fetchone()[0] == 0:
+        raise ContractError(f"{name}: row 2: no data rows after the header")
     normalized = {h.strip().lower(): h for h in header}
     missing = [c.name for c in entity.columns if c.name not in normalized and c.required]
     if missing:
@@ -165,41 +173,65 @@ def _locate_csv_problem(path: Path) -> str | None:
     return None
 
 
+def _type_rows(con, entity: Entity) -> None:
+    """The text rows cast to the contract's types (NULL where a value does not cast)."""
+    casts = ", ".join(f"try_cast(nullif(trim({c.name}), '') as {c.type}) as {c.name}" for c in entity.columns)
+    con.execute(f"create or replace temp table _landing_typed as select _source_row, {casts} from _landing_text")
+
+
 def _problems_sql(entity: Entity) -> str:
-    """One row per bad cell: a value that does not cast, or a required value that is empty."""
+    """One row per bad cell: a value that does not cast, an empty required value, a number that is not finite,
+    a value below its minimum, a reference to unknown master data, or a broken rule across columns."""
     parts = []
-    for c in entity.columns:
-        value = f"nullif(trim({c.name}), '')"
-        cast_fails = f"{value} is not null and try_cast({value} as {c.type}) is null"
-        cond = f"({value} is null)" if c.required else "false"
+
+    def problem(column: str, condition: str, reason_sql: str) -> None:
         parts.append(
-            f"select _source_row, '{c.name}' as column_name, {c.name} as raw_value, "
-            f"case when {value} is null then 'required value is empty' "
-            f"else 'not a valid {c.type}' end as reason "
-            f"from _landing_text where {cond} or ({cast_fails})"
+            f"select t._source_row, '{column}' as column_name, t.{column} as raw_value, {reason_sql} as reason "
+            f"from _landing_text as t join _landing_typed as v using (_source_row) where {condition}"
         )
+
+    for c in entity.columns:
+        raw = f"nullif(trim(t.{c.name}), '')"
+        problem(c.name, f"{raw} is not null and v.{c.name} is null", f"'not a valid {c.type}'")
+        if c.required:
+            problem(c.name, f"{raw} is null", "'required value is empty'")
+        if c.type == "DOUBLE":
+            problem(c.name, f"not isfinite(v.{c.name})", "'not a finite number'")
+        if c.min_value is not None:
+            problem(c.name, f"v.{c.name} < {c.min_value}", f"'below the minimum of {c.min_value:g}'")
+    for column, (ref_entity, ref_column) in entity.references.items():
+        known = f"select {ref_column} from ({current_rows_sql(ref_entity)})"
+        problem(
+            column,
+            f"v.{column} is not null and v.{column} not in ({known})",
+            f"'unknown {column}: not in {ref_entity}'",
+        )
+    for column, condition, reason in entity.row_rules:
+        typed = " ".join(f"v.{w}" if w in entity.column_names else w for w in condition.split())
+        problem(column, f"not coalesce({typed}, true)", f"'{reason}'")
     return " union all ".join(parts)
 
 
 def _quarantine(con, entity: Entity, name: str, digest: str, loaded_at: datetime) -> int:
+    _type_rows(con, entity)
     con.execute(f"create or replace temp table _problems as {_problems_sql(entity)}")
     con.execute(
         f"insert into quarantine.{entity.name} select ?, _source_row, ?, ?, column_name, raw_value, reason "
-        "from _problems order by _source_row, column_name",
+        "from _problems order by _source_row, column_name, reason",
         [name, digest, loaded_at],
     )
     return con.execute("select count(distinct _source_row) from _problems").fetchone()[0]
 
 
 def _insert_typed(con, entity: Entity, name: str, digest: str, loaded_at: datetime) -> int:
-    casts = ", ".join(f"cast(nullif(trim({c.name}), '') as {c.type})" for c in entity.columns)
+    columns = ", ".join(entity.column_names)
     before = con.execute(f"select count(*) from raw.{entity.name}").fetchone()[0]
     con.execute(
-        f"insert into raw.{entity.name} select {casts}, ?, _source_row, ?, ? from _landing_text "
+        f"insert into raw.{entity.name} select {columns}, ?, _source_row, ?, ? from _landing_typed "
         "where _source_row not in (select _source_row from _problems) order by _source_row",
         [name, digest, loaded_at],
     )
-    con.execute("drop table _problems")
+    con.execute("drop table _problems; drop table _landing_typed")
     return con.execute(f"select count(*) from raw.{entity.name}").fetchone()[0] - before
 
 

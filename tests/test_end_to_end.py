@@ -159,10 +159,9 @@ def test_bad_input_blocks_publishing_and_keeps_the_last_good_plan(env, tmp_path)
     bad_paths = export_environment()
     mp.setenv("SOP_WAREHOUSE", str(bad_paths.warehouse))
     before = bad_paths.publish_db.read_bytes()
-    (bad_paths.landing / "sales_orders_correction.csv").write_text(
-        "order_id,line_number,order_date,requested_date,ship_date,sku_id,location_id,ordered_qty,shipped_qty,"
-        "unit_price,currency\nSO-FIX-1,1,2025-12-03,2025-12-05,2025-12-05,SKU0001,DC01,5,50,1.0,EUR\n"
-    )
+    # a second file repeats an order line that is already loaded: a duplicate key, an error-level failure
+    orders = (bad_paths.landing / "sales_orders.csv").read_text().splitlines()
+    (bad_paths.landing / "sales_orders_correction.csv").write_text("\n".join(orders[:2]) + "\n")
     run = run_cycle(CYCLE, instance)
     assert not run.published and run.failed_checks == ["raw__sales_orders_gx_sales_orders_suite"]
     assert bad_paths.publish_db.read_bytes() == before

@@ -7,6 +7,17 @@ from sop.ingest import ContractError, current_rows_sql, load_entity
 from tests.conftest import write
 
 LOCATIONS = "location_id,location_name,region,country,currency\nDC01,A,Europe,DE,EUR\nDC02,B,Asia,JP,JPY\n"
+PRODUCTS = (
+    "sku_id,sku_name,family_id,category,unit_cost,list_price,launch_date,end_date\n"
+    "S1,One,F,c,1.0,2.0,2020-01-01,\nS2,Two,F,c,1.0,2.0,2020-01-01,\n"
+)
+
+
+def load_masters(con, tmp_path):
+    write(tmp_path / "landing" / "locations.csv", LOCATIONS)
+    write(tmp_path / "landing" / "products.csv", PRODUCTS)
+    for entity in ("products", "locations"):
+        load_entity(con, entity, tmp_path / "landing", tmp_path / "archive")
 
 
 @pytest.fixture
@@ -60,6 +71,7 @@ def test_uncastable_values_are_quarantined_with_file_row_column_and_reason(con, 
         "2025-01-31,S2,DC01,lots\n"
         "2025-01-31,,DC01,3\n"
     )
+    load_masters(con, tmp_path)
     write(tmp_path / "landing" / "inventory_snapshots_2025-01.csv", text)
     (result,) = load_entity(con, "inventory_snapshots", tmp_path / "landing", tmp_path / "archive")
     assert (result.loaded_rows, result.quarantined_rows) == (1, 3)

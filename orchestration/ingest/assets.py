@@ -16,8 +16,11 @@ def raw_asset(entity: Entity) -> dg.AssetsDefinition:
         owners=["team:data-engineering"],
         partitions_def=cycle_partitions,
         backfill_policy=one_cycle_per_run,
-        description=f"{entity.description} Loaded from landing/{entity.name}*.csv|parquet.",
+        description=f"{entity.description} Loaded from landing/{entity.name}*.csv|parquet; rows that break "
+        "the contract go to quarantine.",
         tags={"entity": entity.name},
+        # rows are checked against the master data they reference, so that loads first
+        deps=[dg.AssetKey(["raw", ref]) for ref in sorted({r for r, _ in entity.references.values()})],
         pool=WAREHOUSE_POOL,
     )
     def _asset(context: dg.AssetExecutionContext, sop: SopHome) -> dg.MaterializeResult:
