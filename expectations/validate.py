@@ -14,13 +14,19 @@ from expectations.suites import ERROR, WARNING, build_suite
 from sop.contract import ENTITIES
 from sop.ingest import current_rows_sql
 
+MAX_QUARANTINED_SHARE = 0.01  # above this, the entity is too broken to plan on
+
 
 @dataclass
 class Outcome:
     entity: str
     success: bool  # no error-level expectation failed
     evaluated: int
-    failures: list[dict] = field(default_factory=list)  # one per failed expectation
+    results: list[dict] = field(default_factory=list)  # one per expectation, passed or not
+
+    @property
+    def failures(self) -> list[dict]:
+        return [r for r in self.results if not r["success"]]
 
     @property
     def errors(self) -> list[dict]:
@@ -61,29 +67,25 @@ def validate(
         context.validation_definitions.delete(name)
         context.suites.delete(name)
         context.data_sources.delete(name)
-    failures = []
+    results = []
     for res in result.results:
-        if res.success:
-            continue
         cfg = res.expectation_config
-        severity = (cfg.meta or {}).get("severity", ERROR)
         detail = res.result or {}
-        failures.append(
+        results.append(
             {
                 "expectation": cfg.type,
                 "kwargs": {k: v for k, v in cfg.kwargs.items() if k not in ("value_set", "batch_id")},
-                "severity": severity,
+                "severity": (cfg.meta or {}).get("severity", ERROR),
+                "success": bool(res.success),
                 "unexpected_count": detail.get("unexpected_count"),
                 "unexpected_sample": [str(v) for v in (detail.get("partial_unexpected_list") or [])[:5]],
                 "observed_value": str(detail.get("observed_value", ""))[:200] or None,
                 "exception": (res.exception_info or {}).get("exception_message"),
             }
         )
-    ok = not any(f["severity"] == ERROR for f in failures)
-    return Outcome(entity, ok, len(result.results), failures)
-
-
-MAX_QUARANTINED_SHARE = 0.01  # above this, the entity is too broken to plan on
+    outcome = Outcome(entity, True, len(results), results)
+    outcome.success = not outcome.errors
+    return outcome
 
 
 def validate_entity(con: duckdb.DuckDBPyConnection, entity_name: str, cycle_id: str | None = None) -> Outcome:
@@ -101,18 +103,18 @@ def validate_entity(con: duckdb.DuckDBPyConnection, entity_name: str, cycle_id: 
         [entity_name],
     ).fetchone()
     share = quarantined / max(loaded + quarantined, 1)
+    outcome.results.append(
+        {
+            "expectation": f"quarantined_share_at_most_{MAX_QUARANTINED_SHARE:.0%}",
+            "kwargs": {"quarantined_rows": int(quarantined), "loaded_rows": int(loaded)},
+            "severity": ERROR if share > MAX_QUARANTINED_SHARE else WARNING,
+            "success": not quarantined,
+            "unexpected_count": int(quarantined),
+            "unexpected_sample": [],
+            "observed_value": f"{share:.2%} of rows quarantined (see quarantine.{entity_name})",
+            "exception": None,
+        }
+    )
     outcome.evaluated += 1
-    if quarantined:
-        outcome.failures.append(
-            {
-                "expectation": f"quarantined_share_at_most_{MAX_QUARANTINED_SHARE:.0%}",
-                "kwargs": {"quarantined_rows": int(quarantined), "loaded_rows": int(loaded)},
-                "severity": ERROR if share > MAX_QUARANTINED_SHARE else WARNING,
-                "unexpected_count": int(quarantined),
-                "unexpected_sample": [],
-                "observed_value": f"{share:.2%} of rows quarantined (see quarantine.{entity_name})",
-                "exception": None,
-            }
-        )
-        outcome.success = outcome.success and share <= MAX_QUARANTINED_SHARE
+    outcome.success = not outcome.errors
     return outcome

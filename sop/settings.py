@@ -52,6 +52,10 @@ class Paths:
         return self.home / "dagster"
 
     @property
+    def quality(self) -> Path:
+        return self.home / "quality"
+
+    @property
     def models(self) -> Path:
         return self.home / "models"
 

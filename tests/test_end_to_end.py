@@ -11,6 +11,7 @@ import pytest
 from orchestration.definitions import defs
 from orchestration.instance import ensure_instance_config
 from orchestration.run import run_cycle
+from sop.contract import ENTITIES
 from sop.sample_company import write_landing
 from sop.settings import export_environment
 from sop.stages.forecast import ForecastConfig
@@ -53,6 +54,19 @@ def test_every_asset_of_the_graph_materializes_and_the_plan_is_published(env):
     with dg.DagsterInstance.from_config(str(paths.dagster_home)) as reader:
         (record,) = [r for r in reader.get_runs() if r.run_id == run.run_id]
         assert record.tags["dagster/partition"] == CYCLE and record.is_success
+
+
+def test_validation_results_are_kept_per_cycle_as_a_table_and_a_page(env):
+    paths, _, run, _ = env
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        per_entity = con.execute(
+            "select entity, count(*), bool_and(success or severity = 'warning') from quality.validation_results "
+            "where cycle_id = ? and run_id = ? group by entity",
+            [CYCLE, run.run_id],
+        ).fetchall()
+    assert len(per_entity) == len(ENTITIES) and all(n >= 8 and ok for _, n, ok in per_entity)
+    page = (paths.quality / CYCLE / "validation.html").read_text()
+    assert all(f"<h2 class=ok>{e}: passed" in page for e in ENTITIES)
 
 
 def test_published_tables_have_their_columns_and_carry_cycle_and_version(env):
@@ -169,6 +183,8 @@ def test_bad_input_blocks_publishing_and_keeps_the_last_good_plan(env, tmp_path)
         dg.AssetCheckKey(dg.AssetKey(["raw", "sales_orders"]), "gx_sales_orders_suite")
     )
     assert check is not None and check.event.asset_check_evaluation.passed is False
+    page = (bad_paths.quality / CYCLE / "validation.html").read_text()
+    assert "<h2 class=bad>sales_orders: FAILED" in page and "expect_compound_columns_to_be_unique" in page
 
 
 def test_every_published_column_is_documented_in_the_readme(env):
