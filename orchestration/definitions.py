@@ -9,7 +9,8 @@ export_environment()  # before anything reads SOP_HOME / SOP_WAREHOUSE (dbt's pr
 
 from orchestration.forecast.assets import demand_forecast  # noqa: E402
 from orchestration.ingest.assets import raw_assets  # noqa: E402
-from orchestration.jobs import monthly_cycle_schedule, sop_cycle  # noqa: E402
+from orchestration.ingest.sensors import build_landing_sensor  # noqa: E402
+from orchestration.jobs import landing_ingest, monthly_cycle_schedule, sop_cycle  # noqa: E402
 from orchestration.plan.assets import supply_plan  # noqa: E402
 from orchestration.publish.assets import sop_plan  # noqa: E402
 from orchestration.quality.checks import gx_checks  # noqa: E402
@@ -35,8 +36,9 @@ defs = dg.Definitions(
         sop_plan,
     ],
     asset_checks=gx_checks,
-    jobs=[sop_cycle],
+    jobs=[sop_cycle, landing_ingest],
     schedules=[monthly_cycle_schedule],
+    sensors=[build_landing_sensor(landing_ingest)],
     resources={
         "sop": SopHome(home=dg.EnvVar("SOP_HOME")),
         "dbt": DbtCliResource(

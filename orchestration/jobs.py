@@ -14,3 +14,12 @@ sop_cycle = dg.define_asset_job(
 
 # On the 2nd of each month at 06:00, plan the month that just started from the data up to its eve.
 monthly_cycle_schedule = dg.build_schedule_from_partitioned_job(sop_cycle, hour_of_day=6, day_of_month=2)
+
+# Ingest and validate only: what a landing file triggers. Planning runs by schedule or on demand.
+landing_ingest = dg.define_asset_job(
+    "landing_ingest",
+    selection=dg.AssetSelection.groups("ingest"),
+    partitions_def=cycle_partitions,
+    executor_def=dg.in_process_executor,
+    description="Load new landing files into raw tables and validate them (GX checks), for one cycle.",
+)
