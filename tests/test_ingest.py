@@ -145,3 +145,23 @@ def test_the_readme_shows_the_contract_as_the_code_defines_it():
 
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     assert markdown().strip() in readme, "regenerate the README's contract with `python -m sop.contract`"
+
+
+def test_loading_the_definitions_and_ingesting_never_import_great_expectations(tmp_path, small_frames):
+    import subprocess
+    import sys
+
+    from sop.sample_company import write_landing
+
+    write_landing({"products": small_frames["products"]}, tmp_path / "landing")
+    code = (
+        "import sys, duckdb\n"
+        "import orchestration.definitions\n"
+        "from sop.ingest import load_entity\n"
+        "from pathlib import Path\n"
+        f"con = duckdb.connect({str(tmp_path / 'wh.duckdb')!r})\n"
+        f"load_entity(con, 'products', Path({str(tmp_path / 'landing')!r}), Path({str(tmp_path / 'archive')!r}))\n"
+        "print('great_expectations' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False"
