@@ -117,6 +117,26 @@ ENTITIES: dict[str, Entity] = {
             key=("plant_id", "resource_id", "month"),
         ),
         Entity(
+            "policies",
+            "Planning policies: target service level and replenishment lead time. A row applies to every series "
+            "its non-empty scope columns match; the most specific row wins (SKU and location, then SKU, then "
+            "family and location, then family, then location, then the default row with no scope).",
+            (
+                _id("policy_id", "Policy identifier."),
+                Column("family_id", "VARCHAR", "-", "Scope: product family; empty for any.", required=False),
+                Column("sku_id", "VARCHAR", "-", "Scope: SKU; empty for any.", required=False),
+                Column("location_id", "VARCHAR", "-", "Scope: location; empty for any.", required=False),
+                Column("target_service_level", "DOUBLE", "share", "Target fill rate (e.g. 0.95).", min_value=0),
+                Column("lead_time_days", "DOUBLE", "days", "Replenishment lead time.", min_value=0),
+            ),
+            key=("policy_id",),
+            references={"sku_id": ("products", "sku_id"), "location_id": ("locations", "location_id")},
+            row_rules=(
+                ("target_service_level", "target_service_level < 1", "a service level must be below 1 (100%)"),
+                ("target_service_level", "target_service_level > 0.5", "a service level must be above 0.5"),
+            ),
+        ),
+        Entity(
             "sales_orders",
             "Customer order lines with what was shipped against them (unfilled quantity is lost).",
             (

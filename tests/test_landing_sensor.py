@@ -53,16 +53,5 @@ def test_a_file_still_being_written_waits(sop_home):
 def test_the_ingest_job_validates_what_it_loads():
     job = defs.resolve_job_def("landing_ingest")
     checks = {k.name for k in job.asset_layer.asset_graph.asset_check_keys}
-    assert {a.path[-1] for a in job.asset_layer.selected_asset_keys} == {
-        "products",
-        "locations",
-        "routings",
-        "capacity",
-        "sales_orders",
-        "production",
-        "inventory_snapshots",
-        "budget",
-        "fx_rates",
-        "planner_overrides",
-    }
+    assert {a.path[-1] for a in job.asset_layer.selected_asset_keys} == set(ENTITIES)
     assert checks == {f"gx_{e}_suite" for e in ENTITIES}  # the GX suites, no dbt tests

@@ -75,3 +75,13 @@ def test_a_sku_without_a_routing_cannot_be_made():
     plan = check_invariants(inp, PlanCosts(), solve(inp)).set_index("sku_id")
     assert plan.loc["B", "planned_supply_qty"].sum() == 0
     assert plan.loc["B", "shortage_qty"].sum() == pytest.approx(20)
+
+
+def test_safety_stock_grows_with_service_level_error_and_lead_time():
+    from sop.stages.plan import safety_stock
+
+    base = safety_stock(0.95, 10.0, 0.0)
+    assert base == pytest.approx(16.449, rel=1e-3)
+    assert safety_stock(0.99, 10.0, 0.0) > base
+    assert safety_stock(0.95, 20.0, 0.0) == pytest.approx(2 * base)
+    assert safety_stock(0.95, 10.0, 3 * 30.44) == pytest.approx(2 * base)  # 1 + 3 months: twice the sigma

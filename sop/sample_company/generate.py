@@ -63,6 +63,7 @@ def generate(cfg: SampleConfig | None = None) -> dict[str, pd.DataFrame]:
         "budget": _budget(cfg, series, dem.expected, net_price_eur),
         "fx_rates": fx,
         "planner_overrides": _overrides(cfg, series, dem.expected, rng),
+        "policies": _policies(series),
     }
     return {name: df[ENTITIES[name].column_names].reset_index(drop=True) for name, df in frames.items()}
 
@@ -132,6 +133,20 @@ def _overrides(cfg, series, expected, rng, count: int = 6) -> pd.DataFrame:
             "reason": [OVERRIDE_REASONS[k % len(OVERRIDE_REASONS)] for k in range(count)],
             "created_at": [(created + pd.Timedelta(hours=9 + k)).strftime("%Y-%m-%d %H:%M:%S") for k in range(count)],
         }
+    )
+
+
+def _policies(series) -> pd.DataFrame:
+    """A company default, a stricter family, a looser region's location, and one key account series."""
+    top, far = series.iloc[0], series["location_id"].max()
+    rows = [
+        ("POL-DEFAULT", None, None, None, 0.95, 14.0),
+        ("POL-PCR", "PCR", None, None, 0.98, 21.0),
+        (f"POL-{far}", None, None, far, 0.90, 28.0),
+        ("POL-KEY-ACCOUNT", None, top["sku_id"], top["location_id"], 0.99, 7.0),
+    ]
+    return pd.DataFrame(
+        rows, columns=["policy_id", "family_id", "sku_id", "location_id", "target_service_level", "lead_time_days"]
     )
 
 

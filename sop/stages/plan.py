@@ -15,11 +15,19 @@ from sop.warehouse import replace_cycle_rows
 
 @dataclass(frozen=True)
 class PlanConfig:
-    target_service_level: float = 0.95
     costs: PlanCosts = PlanCosts()
 
 
-def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig) -> PlanInputs:
+DAYS_PER_MONTH = 30.44
+
+
+def safety_stock(service_level, rmse, lead_time_days):
+    """z(service level) x monthly forecast RMSE x sqrt(1 + lead time in months)."""
+    z = norm.ppf(np.asarray(service_level, float))
+    return z * np.asarray(rmse, float) * np.sqrt(1 + np.asarray(lead_time_days, float) / DAYS_PER_MONTH)
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str) -> PlanInputs:
     demand = con.execute(
         "select sku_id, location_id, month_date, consensus_demand_qty from marts.fct_consensus_demand "
         "where cycle_id = ? order by sku_id, location_id, month_date",
@@ -31,8 +39,8 @@ def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig) 
         index=["sku_id", "location_id"], columns="month_date", values="consensus_demand_qty", fill_value=0.0
     )
     buckets = pd.DatetimeIndex(grid.columns)
-    # safety stock = z(service level) x backtest RMSE of the statistical forecast (one-month review)
-    z = float(norm.ppf(cfg.target_service_level))
+    # safety stock = z(target service level) x backtest RMSE x sqrt(review month + lead time, in months):
+    # the forecast error the stock must cover until the next receipt can arrive
     series = (
         con.execute(
             """
@@ -46,17 +54,20 @@ def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig) 
             where cycle_id = ? and model_name = 'lightgbm'
         )
         select dim.sku_id, dim.location_id, dim.plant_id, dim.resource_id, dim.units_per_hour,
-               dim.unit_cost_amount, dim.net_price_amount,
+               dim.unit_cost_amount, dim.net_price_amount, dim.target_service_level, dim.lead_time_days,
                coalesce(opening.on_hand_qty, 0) as opening_qty,
-               ? * coalesce(errors.rmse_qty, 0) as safety_stock_qty
+               coalesce(errors.rmse_qty, 0) as rmse_qty
         from marts.dim_sku_locations as dim
         left join opening using (sku_id, location_id)
         left join errors using (sku_id, location_id)
         """,
-            [cycle_id, z],
+            [cycle_id],
         )
         .df()
         .set_index(["sku_id", "location_id"])
+    )
+    series["safety_stock_qty"] = safety_stock(
+        series["target_service_level"], series["rmse_qty"], series["lead_time_days"]
     )
     series = series.reindex(grid.index).reset_index()
     hours = (
@@ -81,7 +92,7 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig = PlanConfig()) -> dict:
-    inputs = load_inputs(con, cycle_id, cfg)
+    inputs = load_inputs(con, cycle_id)
     result = solve(inputs, cfg.costs)
     attrs = inputs.series[
         [

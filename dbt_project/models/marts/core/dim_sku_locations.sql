@@ -25,6 +25,10 @@ routings as (
     where routing_rank = 1
 ),
 
+policies as (
+    select * from {{ ref('int_policies_resolved') }}
+),
+
 recent_prices as (
     -- net realised price over the last three months with shipments, in EUR
     select
@@ -53,11 +57,18 @@ joined as (
         spine.first_month_date,
         routings.plant_id,
         routings.resource_id,
-        routings.units_per_hour
+        routings.units_per_hour,
+        -- without a matching policy: a 95% service level and no lead time beyond the monthly bucket
+        coalesce(policies.target_service_level, 0.95) as target_service_level,
+        coalesce(policies.lead_time_days, 0) as lead_time_days,
+        policies.policy_id
     from spine
     inner join products on spine.sku_id = products.sku_id
     inner join locations on spine.location_id = locations.location_id
     left join routings on spine.sku_id = routings.sku_id
+    left join policies
+        on spine.sku_id = policies.sku_id
+        and spine.location_id = policies.location_id
     left join recent_prices
         on spine.sku_id = recent_prices.sku_id
         and spine.location_id = recent_prices.location_id
