@@ -4,7 +4,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
-export SOP_HOME ?= $(CURDIR)/var
+# DATA=m5 runs the demo on a real data set, in its own home (var/m5) so data sets never mix
+DATA ?= sample
+export SOP_HOME ?= $(CURDIR)/var$(if $(filter-out sample,$(DATA)),/$(DATA))
 export DAGSTER_HOME := $(SOP_HOME)/dagster
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
@@ -31,7 +33,7 @@ $(DAGSTER_HOME)/dagster.yaml: $(VENV)/.installed
 prepare: dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
 demo: prepare
-	$(BIN)/sop demo
+	$(BIN)/sop demo --data $(DATA)
 
 test: prepare
 	$(BIN)/python -m pytest

@@ -71,8 +71,9 @@ def rules(
     and the cycle's date window."""
     out = [
         Rule(gxe.ExpectTableColumnsToMatchSet(column_set=entity.column_names, exact_match=True)),
-        Rule(gxe.ExpectTableRowCountToBeBetween(min_value=1)),
     ]
+    if not entity.optional:
+        out.append(Rule(gxe.ExpectTableRowCountToBeBetween(min_value=1)))
     for c in entity.columns:
         if c.required:
             out.append(Rule(gxe.ExpectColumnValuesToNotBeNull(column=c.name)))

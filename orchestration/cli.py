@@ -44,18 +44,34 @@ def run_cycle(cycle: str = typer.Argument(..., help="Cycle to plan, YYYY-MM.")) 
     _print_summary(summary)
 
 
-@app.command()
-def demo() -> None:
-    """Generate the sample company, run its next cycle through Dagster and show what was published."""
-    from sop.sample_company import SampleConfig, write_landing
-    from sop.sample_company import generate as make
+DATA_SETS = ("sample", "m5")
 
+
+@app.command()
+def demo(
+    data: str = typer.Option("sample", help=f"Data set: {', '.join(DATA_SETS)} (real data reads ../shared/data)."),
+    source: Path = typer.Option(None, help="Folder of the real data set (default: ../shared/data/<name>)."),
+) -> None:
+    """Write a data set into the landing folder, run its next cycle through Dagster, show what was published."""
     paths = export_environment()
-    cfg = SampleConfig()
     started = time.perf_counter()
-    write_landing(make(cfg), paths.landing)
-    console.print(f"Sample company written to {paths.landing} ({time.perf_counter() - started:.1f}s)")
-    _print_summary(_run(cfg.cycle_id))
+    if data == "sample":
+        from sop.sample_company import SampleConfig, write_landing
+        from sop.sample_company import generate as make
+
+        cfg = SampleConfig()
+        frames, cycle = make(cfg), cfg.cycle_id
+    elif data == "m5":
+        from sop.adapters import m5, source_dir
+        from sop.sample_company import write_landing
+
+        frames = m5.convert(source_dir("m5_subset", source))
+        cycle = str(frames["sales_orders"]["order_date"].max().to_period("M") + 1)
+    else:
+        raise typer.BadParameter(f"unknown data set {data!r}; choose from {', '.join(DATA_SETS)}")
+    write_landing(frames, paths.landing)
+    console.print(f"{data} data written to {paths.landing} ({time.perf_counter() - started:.1f}s); cycle {cycle}")
+    _print_summary(_run(cycle))
 
 
 @app.command()

@@ -34,6 +34,8 @@ class Entity:
     row_rules: tuple[tuple[str, str, str], ...] = ()
     # the date that places a row in time: must fall before the cycle being planned
     window_column: str | None = None
+    # a company may have none of these (no budget, no overrides this month): no file is not an error
+    optional: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -129,6 +131,7 @@ ENTITIES: dict[str, Entity] = {
                 Column("target_service_level", "DOUBLE", "share", "Target fill rate (e.g. 0.95).", min_value=0),
                 Column("lead_time_days", "DOUBLE", "days", "Replenishment lead time.", min_value=0),
             ),
+            optional=True,
             key=("policy_id",),
             references={"sku_id": ("products", "sku_id"), "location_id": ("locations", "location_id")},
             row_rules=(
@@ -200,6 +203,7 @@ ENTITIES: dict[str, Entity] = {
                 _qty("budget_qty", "Budgeted sales quantity."),
                 Column("budget_revenue", "DOUBLE", "EUR", "Budgeted revenue.", min_value=0),
             ),
+            optional=True,
             key=("month", "family_id", "region"),
         ),
         Entity(
@@ -226,6 +230,7 @@ ENTITIES: dict[str, Entity] = {
                 Column("reason", "VARCHAR", "-", "Why."),
                 Column("created_at", "TIMESTAMP", "timestamp", "When; the latest override wins."),
             ),
+            optional=True,
             key=("override_id",),
             references={"sku_id": ("products", "sku_id"), "location_id": ("locations", "location_id")},
         ),
@@ -238,7 +243,7 @@ def markdown() -> str:
     out = []
     for e in ENTITIES.values():
         out += [
-            f"#### `{e.name}` (key: {', '.join(e.key)})",
+            f"#### `{e.name}` (key: {', '.join(e.key)}){' (optional file)' if e.optional else ''}",
             "",
             e.description,
             "",

@@ -30,7 +30,7 @@ def raw_asset(entity: Entity) -> dg.AssetsDefinition:
                 "select coalesce(sum(loaded_rows), 0) from raw._loads where entity = ? and superseded_at is null",
                 [entity.name],
             ).fetchone()[0]
-        if not results:
+        if not results and not entity.optional:
             raise FileNotFoundError(f"no {entity.name}*.csv or .parquet file in {sop.paths.landing}")
         for r in results:
             context.log.info(
