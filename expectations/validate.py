@@ -15,6 +15,7 @@ from sop.contract import ENTITIES
 from sop.ingest import current_rows_sql
 
 MAX_QUARANTINED_SHARE = 0.01  # above this, the entity is too broken to plan on
+MAX_VOLUME_DRIFT = 0.30  # rows changing more than this against the previous cycle deserve a look
 
 
 @dataclass
@@ -115,6 +116,40 @@ def validate_entity(con: duckdb.DuckDBPyConnection, entity_name: str, cycle_id: 
             "exception": None,
         }
     )
-    outcome.evaluated += 1
+    if cycle_id:
+        outcome.results.append(volume_drift(con, entity_name, cycle_id, len(frame)))
+    outcome.evaluated = len(outcome.results)
     outcome.success = not outcome.errors
     return outcome
+
+
+def volume_drift(con: duckdb.DuckDBPyConnection, entity_name: str, cycle_id: str, rows: int) -> dict:
+    """Record this cycle's row count and compare it with the latest earlier cycle's (a warning, never an error:
+    a new market or a lost customer moves volumes for good reasons)."""
+    con.execute("create schema if not exists quality")
+    con.execute(
+        "create table if not exists quality.entity_volumes "
+        "(cycle_id varchar, entity varchar, row_count bigint, recorded_at timestamp)"
+    )
+    previous = con.execute(
+        "select cycle_id, row_count from quality.entity_volumes where entity = ? and cycle_id < ? "
+        "order by cycle_id desc, recorded_at desc limit 1",
+        [entity_name, cycle_id],
+    ).fetchone()
+    con.execute("delete from quality.entity_volumes where entity = ? and cycle_id = ?", [entity_name, cycle_id])
+    con.execute("insert into quality.entity_volumes values (?, ?, ?, now())", [cycle_id, entity_name, rows])
+    change = (rows / previous[1] - 1) if previous and previous[1] else None
+    return {
+        "expectation": f"volume_within_{MAX_VOLUME_DRIFT:.0%}_of_previous_cycle",
+        "kwargs": {
+            "rows": rows,
+            "previous_cycle": previous[0] if previous else None,
+            "previous_rows": previous[1] if previous else None,
+        },
+        "severity": WARNING,
+        "success": change is None or abs(change) <= MAX_VOLUME_DRIFT,
+        "unexpected_count": None,
+        "unexpected_sample": [],
+        "observed_value": "no earlier cycle" if change is None else f"{change:+.1%} rows vs {previous[0]}",
+        "exception": None,
+    }

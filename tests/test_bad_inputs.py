@@ -306,3 +306,31 @@ def test_a_redropped_file_is_a_no_op_and_a_corrected_one_supersedes_it(base, tmp
         assert current == 0 and con.execute(count).fetchone()[0] == 2 * before
         assert validate_entity(con, "inventory_snapshots", CYCLE).success
         assert len(list((archive / "inventory_snapshots").iterdir())) == 2
+
+
+def test_volume_drift_against_the_previous_cycle_is_a_warning(base, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(base, home)
+    landing, archive = home / "landing", home / "archive"
+
+    def drift(con, cycle):
+        outcome = validate_entity(con, "inventory_snapshots", cycle)
+        (result,) = [r for r in outcome.results if r["expectation"].startswith("volume_within")]
+        return outcome, result
+
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        _, first = drift(con, "2025-12")
+        assert first["success"] and first["observed_value"] == "no earlier cycle"
+        _, steady = drift(con, "2026-01")
+        assert steady["success"] and steady["observed_value"] == "+0.0% rows vs 2025-12"
+        import pandas as pd
+
+        snapshots = pd.read_csv(landing / "inventory_snapshots.csv", parse_dates=["snapshot_date"])
+        # the same stock counted a day earlier too: twice the rows, no duplicate keys
+        snapshots.assign(snapshot_date=snapshots["snapshot_date"] - pd.Timedelta(days=1)).to_csv(
+            landing / "inventory_snapshots_more.csv", index=False, date_format="%Y-%m-%d"
+        )
+        load_entity(con, "inventory_snapshots", landing, archive)
+        outcome, grown = drift(con, "2026-02")
+        assert not grown["success"] and grown["severity"] == "warning" and "vs 2026-01" in grown["observed_value"]
+        assert outcome.success  # a warning does not block the cycle
