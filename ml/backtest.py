@@ -16,8 +16,10 @@ def holdout_forecasts(df: pd.DataFrame, static: pd.DataFrame, holdout: int, make
     cutoff = df["ds"].sort_values().unique()[-holdout]
     train = df[df["ds"] < cutoff]
     model: GlobalForecaster = make_model().fit(train, static)
+    # exogenous values of the held-out buckets are known in advance, as they would be in production
+    future = df.loc[df["ds"] >= cutoff, ["unique_id", "ds", *model.spec.exogenous]]
     out = [
-        model.predict(holdout).assign(model_name="lightgbm"),
+        model.predict(holdout, future).assign(model_name="lightgbm"),
         seasonal_naive(train, holdout, model.spec.season_length, model.freq).assign(model_name="seasonal_naive"),
     ]
     return pd.concat(out, ignore_index=True)

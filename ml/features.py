@@ -1,7 +1,8 @@
 """Features declared as configuration, computed for one bucket at a time from strictly earlier buckets.
 
 ``features_at(panel, t)`` reads only ``panel.values[:, :t]``: a feature can never see the target or
-anything after it, in training or in recursive prediction.
+anything after it, in training or in recursive prediction. Exogenous columns are the one exception by
+design: their value at ``t`` is known before ``t`` (a price list, a calendar of events).
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ class FeatureSpec:
     calendar: tuple[str, ...] = ("month",)
     static: tuple[str, ...] = ("family_id", "region", "location_id")
     age: bool = True  # buckets since the series started (lifecycle)
+    # dynamic columns known in advance (e.g. price, event days), read at the bucket being predicted
+    exogenous: tuple[str, ...] = ()
 
     def names(self) -> list[str]:
         out = [f"lag_{k}" for k in self.lags]
         out += [f"rolling_mean_{w}" for w in self.rolling_means]
         out += [f"seasonal_mean_{k}" for k in self.seasonal_means]
         out += list(self.calendar) + list(self.static)
-        return out + (["age"] if self.age else [])
+        return out + (["age"] if self.age else []) + list(self.exogenous)
 
     @property
     def categorical(self) -> list[str]:
@@ -48,8 +51,10 @@ def features_at(
     t: int,
     spec: FeatureSpec,
     static_codes: dict[str, np.ndarray],
+    exog: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Feature columns for every series at bucket ``t``, from buckets before ``t`` only."""
+    """Feature columns for every series at bucket ``t``: the target from buckets before ``t`` only, and the
+    exogenous values of bucket ``t`` itself (known in advance: a planned price, a holiday)."""
     past = values[:, :t]
     n = len(values)
     cols: dict[str, np.ndarray] = {}
@@ -65,4 +70,6 @@ def features_at(
     cols.update(static_codes)
     if spec.age:
         cols["age"] = (t - first).astype(float)
+    for name in spec.exogenous:
+        cols[name] = exog[name][:, t]
     return cols

@@ -48,13 +48,15 @@ class GlobalForecaster:
 
     def fit(self, df: pd.DataFrame, static: pd.DataFrame | None = None) -> GlobalForecaster:
         """Train on ``unique_id, ds, y`` (plus static attributes per ``unique_id``)."""
-        self.panel_ = Panel.from_long(df, self.freq)
+        self.panel_ = Panel.from_long(df, self.freq, self.spec.exogenous)
         self.scale_ = np.maximum(np.nan_to_num(np.nanmean(self.panel_.values, axis=1)), 0.1)
         self.static_codes_, self.categories_ = _encode_static(self.panel_.ids, static, self.spec.static)
         scaled = self.panel_.values / self.scale_[:, None]
         X, y, w = [], [], []
         for t in range(1, scaled.shape[1]):
-            cols = features_at(scaled, self.panel_.dates, self.panel_.first, t, self.spec, self.static_codes_)
+            cols = features_at(
+                scaled, self.panel_.dates, self.panel_.first, t, self.spec, self.static_codes_, self.panel_.exog
+            )
             rows = ~np.isnan(scaled[:, t])
             X.append(pd.DataFrame(cols)[rows])
             y.append(scaled[rows, t])
@@ -68,13 +70,17 @@ class GlobalForecaster:
         self.training_rows_ = len(X)
         return self
 
-    def predict(self, h: int) -> pd.DataFrame:
-        """``unique_id, ds, y_hat`` for the ``h`` buckets after the training data; never negative."""
-        panel = self.panel_.extend(h)
+    def predict(self, h: int, future: pd.DataFrame | None = None) -> pd.DataFrame:
+        """``unique_id, ds, y_hat`` for the ``h`` buckets after the training data; never negative.
+
+        ``future`` holds the exogenous columns' values for those buckets (``unique_id, ds, <name>...``),
+        required when the spec declares exogenous columns.
+        """
+        panel = self.panel_.extend(h, future)
         scaled = panel.values / self.scale_[:, None]
         T = len(self.panel_.dates)
         for t in range(T, T + h):
-            cols = features_at(scaled, panel.dates, panel.first, t, self.spec, self.static_codes_)
+            cols = features_at(scaled, panel.dates, panel.first, t, self.spec, self.static_codes_, panel.exog)
             X = pd.DataFrame(cols)[self.spec.names()]
             scaled[:, t] = np.maximum(self.model_.predict(X), 0.0)
         panel.values = scaled * self.scale_[:, None]
@@ -83,7 +89,9 @@ class GlobalForecaster:
     def feature_matrix(self, t: int) -> pd.DataFrame:
         """The features of bucket ``t`` of the training panel, as the model sees them (for tests and audits)."""
         scaled = self.panel_.values / self.scale_[:, None]
-        cols = features_at(scaled, self.panel_.dates, self.panel_.first, t, self.spec, self.static_codes_)
+        cols = features_at(
+            scaled, self.panel_.dates, self.panel_.first, t, self.spec, self.static_codes_, self.panel_.exog
+        )
         return pd.DataFrame(cols, index=self.panel_.ids)[self.spec.names()]
 
     def save(self, folder: Path) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -15,9 +15,11 @@ class Panel:
     values: np.ndarray  # len(ids) x len(dates), float, NaN before each series' first bucket
     first: np.ndarray  # index of each series' first bucket
     freq: str = "MS"
+    # dynamic exogenous columns known in advance (price, events): name -> series x bucket, NaN where unknown
+    exog: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def from_long(cls, df: pd.DataFrame, freq: str = "MS") -> Panel:
+    def from_long(cls, df: pd.DataFrame, freq: str = "MS", exogenous: tuple[str, ...] = ()) -> Panel:
         ids = np.sort(df["unique_id"].unique())
         dates = pd.date_range(df["ds"].min(), df["ds"].max(), freq=freq)
         values = np.full((len(ids), len(dates)), np.nan)
@@ -28,13 +30,27 @@ class Panel:
         # a series that skips a bucket after it started sold nothing then
         started = np.arange(len(dates))[None, :] >= first[:, None]
         values = np.where(started & np.isnan(values), 0.0, values)
-        return cls(ids, dates, values, first, freq)
+        exog = {}
+        for name in exogenous:
+            exog[name] = np.full((len(ids), len(dates)), np.nan)
+            exog[name][rows, cols] = df[name].to_numpy(dtype=float)
+        return cls(ids, dates, values, first, freq, exog)
 
-    def extend(self, steps: int) -> Panel:
-        """The same panel with ``steps`` empty future buckets appended."""
+    def extend(self, steps: int, future: pd.DataFrame | None = None) -> Panel:
+        """The same panel with ``steps`` empty future buckets appended, and the exogenous values of those
+        buckets taken from ``future`` (``unique_id, ds`` and one column per exogenous name)."""
         dates = pd.date_range(self.dates[0], periods=len(self.dates) + steps, freq=self.freq)
         pad = np.full((len(self.ids), steps), np.nan)
-        return Panel(self.ids, dates, np.hstack([self.values, pad]), self.first, self.freq)
+        exog = {name: np.hstack([values, pad]) for name, values in self.exog.items()}
+        if exog:
+            if future is None:
+                raise ValueError(f"exogenous columns {sorted(exog)} need their future values")
+            known = future[future["unique_id"].isin(self.ids) & pd.DatetimeIndex(future["ds"]).isin(dates)]
+            rows = np.searchsorted(self.ids, known["unique_id"].to_numpy())
+            cols = dates.get_indexer(pd.DatetimeIndex(known["ds"]))
+            for name in exog:
+                exog[name][rows, cols] = known[name].to_numpy(dtype=float)
+        return Panel(self.ids, dates, np.hstack([self.values, pad]), self.first, self.freq, exog)
 
     def to_long(self, start: int, column: str = "y") -> pd.DataFrame:
         block = self.values[:, start:]

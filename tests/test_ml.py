@@ -105,3 +105,41 @@ def test_forecast_covers_the_horizon_for_every_series(h):
         .all()
         .all()
     )
+
+
+def promoted(n_series=40, months=48, seed=1):
+    """Demand driven by a price known in advance: random promotions triple sales."""
+    rng = np.random.default_rng(seed)
+    df, static = synthetic(n_series, months, seed)
+    promo = rng.random(len(df)) < 0.15
+    df["price_ratio"] = np.where(promo, 0.7, 1.0)
+    df["y"] = np.where(promo, df["y"] * 3, df["y"])
+    return df, static
+
+
+def test_a_known_in_advance_driver_improves_the_forecast():
+    df, static = promoted()
+    with_price = GlobalForecaster(spec=FeatureSpec(exogenous=("price_ratio",)))
+    scored = {}
+    for name, factory in {"with": lambda: with_price, "without": lambda: GlobalForecaster()}.items():
+        out = holdout_forecasts(df, static, holdout=6, make_model=factory)
+        lgb = out[out["model_name"] == "lightgbm"].merge(df, on=["unique_id", "ds"])
+        scored[name] = wape(lgb["y"], lgb["y_hat"])
+    assert scored["with"] < 0.8 * scored["without"], scored
+
+
+def test_exogenous_columns_need_their_future_values():
+    df, static = promoted(n_series=5)
+    model = GlobalForecaster(spec=FeatureSpec(exogenous=("price_ratio",))).fit(df, static)
+    with pytest.raises(ValueError, match="need their future values"):
+        model.predict(3)
+    future = pd.DataFrame(
+        {
+            "unique_id": np.repeat(model.panel_.ids, 3),
+            "ds": np.tile(pd.date_range("2025-01-01", periods=3, freq="MS"), 5),
+            "price_ratio": 0.7,
+        }
+    )
+    promo = model.predict(3, future)
+    regular = model.predict(3, future.assign(price_ratio=1.0))
+    assert promo["y_hat"].sum() > 1.5 * regular["y_hat"].sum()
