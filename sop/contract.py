@@ -218,6 +218,17 @@ ENTITIES: dict[str, Entity] = {
             row_rules=(("rate_to_eur", "rate_to_eur > 0", "a rate must be above zero"),),
         ),
         Entity(
+            "calendar_events",
+            "Holidays, promotions and other known events; the forecast counts event days per month.",
+            (
+                Column("event_date", "DATE", "date", "Day of the event."),
+                Column("event_name", "VARCHAR", "-", "Name of the event."),
+                Column("event_type", "VARCHAR", "-", "Kind of event (holiday, sporting, cultural...).", required=False),
+            ),
+            key=("event_date", "event_name"),
+            optional=True,
+        ),
+        Entity(
             "planner_overrides",
             "Planner adjustments: replace the statistical forecast of a SKU at a location for one month.",
             (

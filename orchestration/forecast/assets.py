@@ -19,7 +19,11 @@ FORECAST_TABLES = {
             group_name="forecast",
             kinds={"lightgbm", "duckdb"},
             owners=["team:demand-planning"],
-            deps=[["marts", "fct_demand_history"], ["marts", "dim_sku_locations"]],
+            deps=[
+                ["marts", "fct_demand_history"],
+                ["marts", "dim_sku_locations"],
+                ["marts", "fct_calendar_events_monthly"],
+            ],
         )
         for name, text in FORECAST_TABLES.items()
     ],

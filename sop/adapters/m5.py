@@ -12,7 +12,8 @@ prices, and the calendar with events. What it does not have, and what this adapt
 * Production replenishes exactly what sold in the month, so month-end stock stays at its opening level:
   one average month of sales per item and store (M5 has no inventory).
 * FX: a constant 0.90 EUR per USD. Policies: 95% target service level and a 7-day lead time for all.
-* No budget and no planner overrides (both optional in the contract).
+* No budget and no planner overrides (both optional in the contract). Events come from M5's calendar
+  (event_name_1 and _2), which runs to 2016-06-19: later horizon months have no known events.
 * Partial months are dropped: January 2011 (3 days) and April 2016, whose cycle (2016-04) is the one planned,
   from the 62 whole months February 2011 - March 2016.
 """
@@ -32,7 +33,8 @@ HORIZON_MONTHS = 18
 
 def convert(source: Path) -> dict[str, pd.DataFrame]:
     sales = pd.read_csv(source / "tiny_m5_sales_train_validation.csv")
-    calendar = pd.read_csv(source / "calendar.csv", usecols=["date", "wm_yr_wk", "d"])
+    full_calendar = pd.read_csv(source / "calendar.csv")
+    calendar = full_calendar[["date", "wm_yr_wk", "d"]]
     prices = pd.read_csv(source / "tiny_m5_sell_prices.csv")
 
     days = [c for c in sales.columns if c.startswith("d_")]
@@ -128,7 +130,17 @@ def convert(source: Path) -> dict[str, pd.DataFrame]:
         [("M5-DEFAULT", None, None, None, 0.95, 7.0)],
         columns=["policy_id", "family_id", "sku_id", "location_id", "target_service_level", "lead_time_days"],
     )
+    events = pd.concat(
+        [
+            full_calendar[["date", f"event_name_{k}", f"event_type_{k}"]].set_axis(
+                ["event_date", "event_name", "event_type"], axis=1
+            )
+            for k in (1, 2)
+        ]
+    ).dropna(subset=["event_name"])
+    events["event_date"] = pd.to_datetime(events["event_date"])
     return {
+        "calendar_events": events.sort_values(["event_date", "event_name"]).reset_index(drop=True),
         "products": products,
         "locations": locations,
         "routings": routings,

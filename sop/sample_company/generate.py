@@ -64,6 +64,7 @@ def generate(cfg: SampleConfig | None = None) -> dict[str, pd.DataFrame]:
         "fx_rates": fx,
         "planner_overrides": _overrides(cfg, series, dem.expected, rng),
         "policies": _policies(series),
+        "calendar_events": _events(cfg),
     }
     return {name: df[ENTITIES[name].column_names].reset_index(drop=True) for name, df in frames.items()}
 
@@ -134,6 +135,23 @@ def _overrides(cfg, series, expected, rng, count: int = 6) -> pd.DataFrame:
             "created_at": [(created + pd.Timedelta(hours=9 + k)).strftime("%Y-%m-%d %H:%M:%S") for k in range(count)],
         }
     )
+
+
+def _events(cfg) -> pd.DataFrame:
+    """Holidays over the history and the horizon (the sample's demand does not react to them: noise to
+    ignore, as real calendars often are)."""
+    rows = []
+    for year in range(cfg.all_months[0].year, cfg.all_months[-1].year + 1):
+        may = pd.date_range(f"{year}-05-01", f"{year}-05-31", freq="W-SUN")
+        november = pd.date_range(f"{year}-11-01", f"{year}-11-30", freq="W-THU")
+        rows += [
+            (pd.Timestamp(f"{year}-01-01"), "New Year", "national"),
+            (pd.Timestamp(f"{year}-02-14"), "Valentine's Day", "cultural"),
+            (may[1], "Mother's Day", "cultural"),
+            (november[3] + pd.Timedelta(days=1), "Black Friday", "commercial"),
+            (pd.Timestamp(f"{year}-12-25"), "Christmas", "national"),
+        ]
+    return pd.DataFrame(rows, columns=["event_date", "event_name", "event_type"])
 
 
 def _policies(series) -> pd.DataFrame:

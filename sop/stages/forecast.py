@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ml import GlobalForecaster, seasonal_naive
+from ml import FeatureSpec, GlobalForecaster, seasonal_naive
 from ml.backtest import holdout_forecasts
 from sop.warehouse import replace_cycle_rows
 
@@ -24,19 +24,52 @@ class ForecastConfig:
     seed: int = 0
 
 
+EXOGENOUS = ("price_ratio", "event_days")
+
+
 def load_history(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The long-format contract (unique_id, ds, y) and static attributes, renamed at this edge."""
+    """The long-format contract (unique_id, ds, y, price_ratio, event_days) and static attributes, renamed
+    at this edge."""
     history = con.sql(
         f"""select sku_id || '{SEP}' || location_id as unique_id, cast(month_date as timestamp) as ds,
-                   cast(demand_qty as double) as y
+                   cast(demand_qty as double) as y, unit_price_amount
             from marts.fct_demand_history order by unique_id, ds"""
     ).df()
+    # price relative to the series' usual price: promotions and price increases, whatever the currency
+    price = history.groupby("unique_id")["unit_price_amount"].transform(lambda s: s.ffill().bfill())
+    history["price_ratio"] = (price / price.groupby(history["unique_id"]).transform("median")).fillna(1.0)
+    history = history.drop(columns="unit_price_amount").merge(_event_days(con), on="ds", how="left")
+    history["event_days"] = history["event_days"].fillna(0.0)
     static = con.sql(
         f"""select sku_id || '{SEP}' || location_id as unique_id, family_id, region, location_id,
                    cast(end_date as timestamp) as end_date
             from marts.dim_sku_locations"""
     ).df()
     return history, static
+
+
+def _event_days(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.sql(
+        "select cast(month_date as timestamp) as ds, cast(event_days as double) as event_days "
+        "from marts.fct_calendar_events_monthly"
+    ).df()
+
+
+def future_exogenous(con: duckdb.DuckDBPyConnection, history: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """Exogenous values of the horizon: the known event calendar, and each series' price at the median of its
+    last three months (no promotion is assumed to be planned; a planned price list would replace this)."""
+    last = history["ds"].max()
+    months = pd.date_range(last + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
+    recent = history[history["ds"] > last - pd.offsets.MonthBegin(3)]
+    price = recent.groupby("unique_id")["price_ratio"].median()
+    future = pd.DataFrame(
+        {
+            "unique_id": np.repeat(price.index.to_numpy(), horizon),
+            "ds": np.tile(months, len(price)),
+            "price_ratio": np.repeat(price.to_numpy(), horizon),
+        }
+    ).merge(_event_days(con), on="ds", how="left")
+    return future.fillna({"event_days": 0.0})
 
 
 def _to_warehouse(frame: pd.DataFrame) -> pd.DataFrame:
@@ -63,14 +96,14 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
     history, static = load_history(con)
     if history.empty:
         raise ValueError(f"cycle {cycle_id}: marts.fct_demand_history is empty; nothing to forecast")
-    make_model = partial(GlobalForecaster, seed=cfg.seed)
+    make_model = partial(GlobalForecaster, spec=FeatureSpec(exogenous=EXOGENOUS), seed=cfg.seed)
     backtest = apply_lifecycle(holdout_forecasts(history, static, cfg.holdout, make_model), static)
 
     model = make_model().fit(history, static)
     future = pd.concat(
         [
-            model.predict(cfg.horizon).assign(model_name="lightgbm"),
-            seasonal_naive(history, cfg.horizon).assign(model_name="seasonal_naive"),
+            model.predict(cfg.horizon, future_exogenous(con, history, cfg.horizon)).assign(model_name="lightgbm"),
+            seasonal_naive(history[["unique_id", "ds", "y"]], cfg.horizon).assign(model_name="seasonal_naive"),
         ],
         ignore_index=True,
     )

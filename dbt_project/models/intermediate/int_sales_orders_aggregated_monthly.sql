@@ -10,6 +10,7 @@ aggregated as (
         order_month_date as month_date,
         sum(ordered_qty) as ordered_qty,
         sum(shipped_qty) as shipped_qty,
+        round(sum(ordered_local_amount) / nullif(sum(ordered_qty), 0), 4) as unit_price_amount,
         round(sum(ordered_revenue_amount), 4) as ordered_revenue_amount,
         round(sum(shipped_revenue_amount), 4) as shipped_revenue_amount,
         count(*) as order_lines,

@@ -17,6 +17,7 @@ converted as (
         orders.location_id,
         orders.ordered_qty,
         orders.shipped_qty,
+        orders.ordered_qty * orders.unit_price_amount as ordered_local_amount,
         orders.ordered_qty * orders.unit_price_amount * fx.rate_to_eur as ordered_revenue_amount,
         orders.shipped_qty * orders.unit_price_amount * fx.rate_to_eur as shipped_revenue_amount,
         orders.shipped_qty = orders.ordered_qty

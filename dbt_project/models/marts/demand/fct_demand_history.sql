@@ -21,7 +21,8 @@ filled as (
         coalesce(monthly.ordered_qty, 0) as demand_qty,
         coalesce(monthly.shipped_qty, 0) as shipped_qty,
         coalesce(monthly.ordered_qty, 0) - coalesce(monthly.shipped_qty, 0) as lost_qty,
-        coalesce(monthly.shipped_revenue_amount, 0) as revenue_amount
+        coalesce(monthly.shipped_revenue_amount, 0) as revenue_amount,
+        monthly.unit_price_amount
     from spine
     inner join series
         on spine.sku_id = series.sku_id
