@@ -19,6 +19,7 @@ import duckdb
 
 from sop.contract import ENTITIES, Entity
 
+SUFFIXES = {".csv", ".parquet", ".xlsx"}
 LINEAGE_COLUMNS = ("_source_file", "_source_row", "_content_hash", "_loaded_at")
 
 
@@ -37,11 +38,11 @@ class LoadResult:
 
 
 def landing_files(landing: Path, entity: str) -> list[Path]:
-    """``<entity>.csv`` or ``<entity>_<anything>.csv`` (or .parquet), oldest name first."""
+    """``<entity>.csv`` or ``<entity>_<anything>.csv`` (or .parquet, or .xlsx), oldest name first."""
     found = [
         p
         for p in landing.glob(f"{entity}*")
-        if p.suffix in {".csv", ".parquet"} and (p.stem == entity or p.stem.startswith(entity + "_"))
+        if p.suffix in SUFFIXES and (p.stem == entity or p.stem.startswith(entity + "_"))
     ]
     return sorted(found)
 
@@ -110,6 +111,8 @@ def load_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, archiv
         raise
     finally:
         con.execute("drop table if exists _landing_text; drop table if exists _landing_typed")
+        if path.suffix == ".xlsx":
+            con.unregister("_excel_sheet")
     return LoadResult(entity.name, path.name, digest, good, bad, skipped=False)
 
 
@@ -119,6 +122,8 @@ def _stage_text(con, entity: Entity, path: Path, name: str) -> None:
         raise ContractError(f"{name}: row 1: the file is empty")
     if path.suffix == ".parquet":
         source = f"read_parquet('{path}')"
+    elif path.suffix == ".xlsx":
+        source = _register_excel(con, path, name)
     else:
         # the contract fixes the dialect: a guessed delimiter would turn a bad file into a silent mistake
         source = f"read_csv('{path}', all_varchar = true, header = true, delim = ',', quote = '\"', strict_mode = true)"
@@ -151,6 +156,18 @@ def _stage_text(con, entity: Entity, path: Path, name: str) -> None:
         for c in entity.columns
     )
     con.execute(f"create or replace temp table _landing_text as select _source_row, {renames} from _landing_text")
+
+
+def _register_excel(con, path: Path, name: str) -> str:
+    """The first sheet, every cell as text (Excel's own types are not trusted: the contract casts)."""
+    import pandas as pd  # only Excel files need it here
+
+    try:
+        frame = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        raise ContractError(f"{name}: cannot be read as an Excel workbook: {exc}") from exc
+    con.register("_excel_sheet", frame.astype(object).where(frame.notna(), None))
+    return "_excel_sheet"
 
 
 def _locate_csv_problem(path: Path) -> str | None:

@@ -165,3 +165,23 @@ def test_loading_the_definitions_and_ingesting_never_import_great_expectations(t
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_excel_workbooks_load_like_csv_and_bad_cells_are_quarantined_by_row(con, tmp_path):
+    import pandas as pd
+
+    load_masters(con, tmp_path)
+    sheet = pd.DataFrame(
+        {
+            "snapshot_date": ["2025-01-31", "2025-01-31"],
+            "sku_id": ["S1", "S2"],
+            "location_id": ["DC01", "DC01"],
+            "on_hand_qty": ["5", "many"],
+        }
+    )
+    sheet.to_excel(tmp_path / "landing" / "inventory_snapshots_2025-01.xlsx", index=False)
+    (result,) = load_entity(con, "inventory_snapshots", tmp_path / "landing", tmp_path / "archive")
+    assert (result.loaded_rows, result.quarantined_rows) == (1, 1)
+    assert con.execute("select _source_row, column_name, reason from quarantine.inventory_snapshots").fetchall() == [
+        (3, "on_hand_qty", "not a valid BIGINT")
+    ]
