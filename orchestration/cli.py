@@ -44,7 +44,9 @@ def run_cycle(cycle: str = typer.Argument(..., help="Cycle to plan, YYYY-MM.")) 
     _print_summary(summary)
 
 
-DATA_SETS = ("sample", "m5")
+# real data sets: name -> (adapter module in sop.adapters, folder under ../shared/data)
+REAL_DATA = {"m5": ("m5", "m5_subset"), "supplygraph": ("supplygraph", "supplygraph")}
+DATA_SETS = ("sample", *REAL_DATA)
 
 
 @app.command()
@@ -53,19 +55,24 @@ def demo(
     source: Path = typer.Option(None, help="Folder of the real data set (default: ../shared/data/<name>)."),
 ) -> None:
     """Write a data set into the landing folder, run its next cycle through Dagster, show what was published."""
+    import importlib
+
+    from sop.sample_company import write_landing
+
     paths = export_environment()
     started = time.perf_counter()
     if data == "sample":
-        from sop.sample_company import SampleConfig, write_landing
+        from sop.sample_company import SampleConfig
         from sop.sample_company import generate as make
 
         cfg = SampleConfig()
         frames, cycle = make(cfg), cfg.cycle_id
-    elif data == "m5":
-        from sop.adapters import m5, source_dir
-        from sop.sample_company import write_landing
+    elif data in REAL_DATA:
+        from sop.adapters import source_dir
 
-        frames = m5.convert(source_dir("m5_subset", source))
+        module, folder = REAL_DATA[data]
+        frames = importlib.import_module(f"sop.adapters.{module}").convert(source_dir(folder, source))
+        # the cycle after the last whole month of orders
         cycle = str(frames["sales_orders"]["order_date"].max().to_period("M") + 1)
     else:
         raise typer.BadParameter(f"unknown data set {data!r}; choose from {', '.join(DATA_SETS)}")

@@ -97,7 +97,9 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
     if history.empty:
         raise ValueError(f"cycle {cycle_id}: marts.fct_demand_history is empty; nothing to forecast")
     make_model = partial(GlobalForecaster, spec=FeatureSpec(exogenous=EXOGENOUS), seed=cfg.seed)
-    backtest = apply_lifecycle(holdout_forecasts(history, static, cfg.holdout, make_model), static)
+    # a short history (SupplyGraph has 7 months) keeps two thirds of its buckets to train on
+    holdout = min(cfg.holdout, max(1, history["ds"].nunique() // 3))
+    backtest = apply_lifecycle(holdout_forecasts(history, static, holdout, make_model), static)
 
     model = make_model().fit(history, static)
     future = pd.concat(

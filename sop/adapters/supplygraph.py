@@ -1,0 +1,185 @@
+"""SupplyGraph (a real FMCG manufacturer, Bangladesh, 2023-01-01 .. 2023-08-09) -> the input contract.
+
+The raw wide files are read as they are (41 product columns of daily values per measure). What the data has,
+what it lacks, and what this adapter does about each trap:
+
+* Orders and deliveries: `Sales Order.csv` is demand, `Delivery To distributor.csv` what shipped. They do not
+  match day by day (backlog), so deliveries fill each product's open order quantity first-in, first-out: a
+  line's shipped quantity is what deliveries covered of it, its ship date the day they covered it in full (or
+  the last delivery that touched it). Deliveries beyond all orders are dropped (the totals reconcile to ~1.3%).
+* Fractional units (about 18% of cells): rounded to whole units per cell, so every flow balances in integers.
+* Fridays are the weekend (near-zero days): kept as they are; monthly buckets absorb them.
+* `POP001L12P` appears twice with different series: the second column becomes SKU `POP001L12P-B`, with the
+  same group and plant as the first.
+* One market: a single location `BD` (national distribution; storage locations are not in the flows).
+* Master data: group -> family, sub-group -> category; each product is made at the plant it is listed under
+  most often (products are listed under up to 13 plants), on one resource per plant.
+* No prices or costs: money is notional, 1 EUR per unit sold and 0.60 EUR cost, so revenue counts units.
+* No inventory levels: stock = opening + produced - delivered; the opening is the smallest stock that never
+  goes negative (production - deliveries, cumulated), snapshotted at each month end.
+* No capacity: 2,000 units per hour (so no month needs more hours than it has), and each resource gets
+  130% of its busiest month's hours, also over the horizon.
+* Partial months: August 2023 (9 days) is the month of the cycle planned, 2023-08, from January - July.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+TEMPORAL = Path("Raw Dataset/Homogenoeus/Temporal Data/Unit")
+NODES = Path("Raw Dataset/Homogenoeus/Nodes")
+RATE_UNITS_PER_HOUR = 2000.0
+HEADROOM = 1.3
+HORIZON_MONTHS = 18
+LOCATION = "BD"
+
+
+def _wide(source: Path, name: str) -> pd.DataFrame:
+    """Date x product, whole units; the duplicated product column gets its own SKU."""
+    frame = pd.read_csv(source / TEMPORAL / name, parse_dates=["Date"]).set_index("Date")
+    frame.columns = [c.replace("POP001L12P.1", "POP001L12P-B") for c in frame.columns]
+    return frame.round().astype(np.int64)
+
+
+def _fifo_lines(orders: pd.Series, deliveries: pd.Series, sku: str) -> pd.DataFrame:
+    """Order lines of one product, shipped first-in, first-out by the deliveries."""
+    lines = orders[orders > 0]
+    cum_ordered = lines.cumsum().to_numpy()
+    before = cum_ordered - lines.to_numpy()
+    cum_delivered = deliveries.cumsum()
+    total = int(cum_delivered.iloc[-1]) if len(cum_delivered) else 0
+    shipped = np.clip(total - before, 0, lines.to_numpy())
+    # the day deliveries first covered the whole line, else the last delivery that covered part of it
+    full = np.searchsorted(cum_delivered.to_numpy(), cum_ordered, side="left")
+    part = np.searchsorted(cum_delivered.to_numpy(), before, side="right")
+    day = np.where(full < len(cum_delivered), full, np.minimum(part, len(cum_delivered) - 1))
+    # deliveries can run ahead of orders: a line covered before it was placed shipped the day it was placed
+    covered = np.maximum(cum_delivered.index.to_numpy()[day], lines.index.to_numpy())
+    ship_date = np.where(shipped > 0, covered, np.datetime64("NaT"))
+    return pd.DataFrame(
+        {
+            "order_date": lines.index,
+            "sku_id": sku,
+            "ordered_qty": lines.to_numpy(),
+            "shipped_qty": shipped,
+            "ship_date": ship_date,
+        }
+    )
+
+
+def convert(source: Path) -> dict[str, pd.DataFrame]:
+    orders, deliveries, produced = (
+        _wide(source, n) for n in ("Sales Order.csv", "Delivery To distributor.csv", "Production .csv")
+    )
+    cycle = pd.Period(orders.index.max(), freq="M")  # the partial last month is the cycle's own month
+    history = pd.period_range(orders.index.min(), cycle - 1, freq="M")
+    keep = orders.index < cycle.start_time
+    orders, deliveries, produced = orders[keep], deliveries[keep], produced[keep]
+    skus = list(orders.columns)
+
+    groups = pd.read_csv(source / NODES / "Node Types (Product Group and Subgroup).csv").set_index("Node")
+    plants = pd.read_csv(source / NODES / "Nodes Type (Plant & Storage).csv")
+    plant_of = plants.groupby("Node")["Plant"].agg(lambda p: p.value_counts().sort_index().idxmax())
+
+    def master(sku: str) -> str:
+        return sku.removesuffix("-B")
+
+    products = pd.DataFrame(
+        {
+            "sku_id": skus,
+            "sku_name": [f"SupplyGraph {s}" for s in skus],
+            "family_id": [groups.loc[master(s), "Group"] for s in skus],
+            "category": [groups.loc[master(s), "Sub-Group"] for s in skus],
+            "unit_cost": 0.6,
+            "list_price": 1.0,
+            "launch_date": orders.index.min(),
+            "end_date": pd.NaT,
+        }
+    )
+    routings = pd.DataFrame(
+        {
+            "sku_id": skus,
+            "plant_id": [f"P{plant_of[master(s)]}" for s in skus],
+            "resource_id": [f"P{plant_of[master(s)]}-L1" for s in skus],
+            "units_per_hour": RATE_UNITS_PER_HOUR,
+        }
+    )
+    lines = pd.concat([_fifo_lines(orders[s], deliveries[s], s) for s in skus], ignore_index=True)
+    lines = lines.sort_values(["order_date", "sku_id"], kind="stable").reset_index(drop=True)
+    sales_orders = pd.DataFrame(
+        {
+            "order_id": "SG-" + lines["order_date"].dt.strftime("%Y%m%d"),
+            "line_number": lines.groupby("order_date").cumcount() + 1,
+            "order_date": lines["order_date"],
+            "requested_date": lines["order_date"],
+            "ship_date": lines["ship_date"],
+            "sku_id": lines["sku_id"],
+            "location_id": LOCATION,
+            "ordered_qty": lines["ordered_qty"],
+            "shipped_qty": lines["shipped_qty"],
+            "unit_price": 1.0,
+            "currency": "EUR",
+        }
+    )
+    made = produced.stack().rename("qty").reset_index().rename(columns={"level_1": "sku_id"})
+    made = made[made["qty"] > 0].merge(routings, on="sku_id")
+    production = pd.DataFrame(
+        {
+            "production_date": made["Date"],
+            "plant_id": made["plant_id"],
+            "resource_id": made["resource_id"],
+            "sku_id": made["sku_id"],
+            "location_id": LOCATION,
+            "produced_qty": made["qty"],
+            "run_hours": (made["qty"] / RATE_UNITS_PER_HOUR).round(2),
+        }
+    )
+    # stock moves with production in and shipments out (by ship date); the opening keeps it non-negative
+    shipped = (
+        sales_orders.dropna(subset=["ship_date"])
+        .groupby([sales_orders["ship_date"].dt.to_period("M"), "sku_id"])["shipped_qty"]
+        .sum()
+    )
+    made_monthly = production.groupby([production["production_date"].dt.to_period("M"), "sku_id"])["produced_qty"].sum()
+    flow = made_monthly.unstack(fill_value=0).reindex(index=history, columns=skus, fill_value=0) - shipped.unstack(
+        fill_value=0
+    ).reindex(index=history, columns=skus, fill_value=0)
+    opening = (-flow.cumsum().min()).clip(lower=0)
+    closing = flow.cumsum() + opening
+    ends = [(history[0] - 1).end_time.normalize(), *history.end_time.normalize()]
+    levels = pd.concat([opening.to_frame().T, closing], ignore_index=True)
+    inventory = pd.DataFrame(
+        [(ends[i], sku, LOCATION, int(levels.iloc[i][sku])) for i in range(len(ends)) for sku in skus],
+        columns=["snapshot_date", "sku_id", "location_id", "on_hand_qty"],
+    )
+    months = pd.period_range(history[0], cycle + HORIZON_MONTHS - 1, freq="M")
+    busiest = (
+        production.groupby(["resource_id", production["production_date"].dt.to_period("M")])["run_hours"]
+        .sum()
+        .groupby(level=0)
+        .max()
+    )
+    capacity = pd.DataFrame(
+        [(r.split("-")[0], r, m.start_time, round(float(h) * HEADROOM, 0)) for r, h in busiest.items() for m in months],
+        columns=["plant_id", "resource_id", "month", "available_hours"],
+    )
+    return {
+        "products": products,
+        "locations": pd.DataFrame(
+            [(LOCATION, "Bangladesh national distribution", "Bangladesh", "BD", "EUR")],
+            columns=["location_id", "location_name", "region", "country", "currency"],
+        ),
+        "routings": routings,
+        "capacity": capacity,
+        "sales_orders": sales_orders,
+        "production": production,
+        "inventory_snapshots": inventory,
+        "fx_rates": pd.DataFrame({"month": months.start_time, "currency": "EUR", "rate_to_eur": 1.0}),
+        "policies": pd.DataFrame(
+            [("SG-DEFAULT", None, None, None, 0.95, 7.0)],
+            columns=["policy_id", "family_id", "sku_id", "location_id", "target_service_level", "lead_time_days"],
+        ),
+    }

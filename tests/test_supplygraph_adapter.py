@@ -1,0 +1,98 @@
+"""SupplyGraph's raw wide files become the input contract, each of its traps handled as documented."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from expectations.validate import validate
+from sop.adapters import SHARED_DATA
+
+SG = SHARED_DATA / "supplygraph"
+UNIT = SG / "Raw Dataset/Homogenoeus/Temporal Data/Unit"
+pytestmark = pytest.mark.skipif(not SG.exists(), reason=f"SupplyGraph is not at {SG}")
+
+
+@pytest.fixture(scope="module")
+def frames():
+    from sop.adapters.supplygraph import convert
+
+    return convert(SG)
+
+
+@pytest.fixture(scope="module")
+def raw_orders():
+    raw = pd.read_csv(UNIT / "Sales Order.csv", parse_dates=["Date"]).set_index("Date")
+    return raw[raw.index < "2023-08-01"]
+
+
+def test_every_converted_entity_passes_its_suite(frames):
+    for entity, frame in frames.items():
+        outcome = validate(entity, frame)
+        assert outcome.success and not outcome.failures, (entity, outcome.failures)
+
+
+def test_the_duplicated_product_column_is_its_own_sku(frames, raw_orders):
+    orders = frames["sales_orders"].groupby("sku_id")["ordered_qty"].sum()
+    assert {"POP001L12P", "POP001L12P-B"} <= set(orders.index) and len(orders) <= 41
+    assert orders["POP001L12P-B"] == raw_orders["POP001L12P.1"].round().sum()
+    assert orders["POP001L12P"] != orders["POP001L12P-B"]
+
+
+def test_rounding_fractional_units_keeps_totals(frames, raw_orders):
+    raw_total = raw_orders.to_numpy().sum()
+    assert abs(frames["sales_orders"]["ordered_qty"].sum() / raw_total - 1) < 1e-4
+
+
+def test_deliveries_fill_orders_first_in_first_out(frames):
+    so = frames["sales_orders"]
+    delivered = pd.read_csv(UNIT / "Delivery To distributor.csv", parse_dates=["Date"]).set_index("Date")
+    delivered = delivered[delivered.index < "2023-08-01"].round().sum().rename({"POP001L12P.1": "POP001L12P-B"})
+    per_sku = so.groupby("sku_id")[["ordered_qty", "shipped_qty"]].sum()
+    expected = np.minimum(per_sku["ordered_qty"], delivered.reindex(per_sku.index))
+    assert (per_sku["shipped_qty"] == expected).all()
+    shipped = so[so["shipped_qty"] > 0]
+    assert (shipped["ship_date"] >= shipped["order_date"]).all()
+    # within a product, a later line is never served before an earlier one is full
+    for _, lines in so.sort_values("order_date").groupby("sku_id"):
+        partial = np.flatnonzero(lines["shipped_qty"].to_numpy() < lines["ordered_qty"].to_numpy())
+        if len(partial):
+            assert (lines["shipped_qty"].to_numpy()[partial[0] + 1 :] == 0).all()
+
+
+def test_derived_stock_balances_and_starts_as_low_as_it_can(frames):
+    inv = frames["inventory_snapshots"].pivot(index="snapshot_date", columns="sku_id", values="on_hand_qty")
+    made = (
+        frames["production"]
+        .groupby([frames["production"]["production_date"].dt.to_period("M"), "sku_id"])["produced_qty"]
+        .sum()
+        .unstack(fill_value=0)
+    )
+    so = frames["sales_orders"].dropna(subset=["ship_date"])
+    out = so.groupby([so["ship_date"].dt.to_period("M"), "sku_id"])["shipped_qty"].sum().unstack(fill_value=0)
+    months = inv.index[1:].to_period("M")
+    flow = made.reindex(index=months, columns=inv.columns, fill_value=0) - out.reindex(
+        index=months, columns=inv.columns, fill_value=0
+    )
+    np.testing.assert_array_equal(inv.to_numpy()[1:] - inv.to_numpy()[:-1], flow.to_numpy())
+    assert (inv >= 0).all().all() and (inv.min() == 0).all()
+
+
+@pytest.mark.slow
+def test_the_supplygraph_demo_publishes_a_plan(tmp_path):
+    env = {**os.environ, "SOP_HOME": str(tmp_path / "sg"), "DAGSTER_HOME": str(tmp_path / "sg" / "dagster")}
+    env.pop("SOP_WAREHOUSE", None)
+    sop = Path(sys.executable).parent / "sop"
+    out = subprocess.run([str(sop), "demo", "--data", "supplygraph"], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "Cycle 2023-08 published as plan_version 1" in out.stdout
+    with duckdb.connect(str(tmp_path / "sg" / "publish" / "sop.duckdb"), read_only=True) as con:
+        series, months = con.execute(
+            "select count(distinct sku_id), count(distinct month_date) from plan_reconciled"
+        ).fetchone()
+    assert series >= 40 and months == 18
