@@ -52,6 +52,9 @@ def validate(
     context = _context()
     suite = build_suite(entity, reference_values, cycle_id)
     # GX compares date bounds with date objects, not with datetime64 columns (it fails without a message)
+    # an optional column a file leaves out is null everywhere, as ingest stores it
+    absent = [c.name for c in ENTITIES[entity].columns if not c.required and c.name not in df.columns]
+    df = df.assign(**{c: None for c in absent})
     dates = [c.name for c in ENTITIES[entity].columns if c.type == "DATE" and c.name in df.columns]
     df = df.assign(**{c: pd.to_datetime(df[c]).dt.date for c in dates})
     name = f"{entity}_{id(df)}"

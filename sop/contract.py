@@ -188,6 +188,15 @@ ENTITIES: dict[str, Entity] = {
                 _id("sku_id", "SKU."),
                 _id("location_id", "Location."),
                 _qty("on_hand_qty", "Units on hand."),
+                Column(
+                    "in_transit_qty",
+                    "BIGINT",
+                    "units",
+                    "Units shipped to the location, not yet received; "
+                    "the plan counts them as arriving in its first month.",
+                    required=False,
+                    min_value=0,
+                ),
             ),
             key=("snapshot_date", "sku_id", "location_id"),
             window_column="snapshot_date",

@@ -185,3 +185,18 @@ def test_excel_workbooks_load_like_csv_and_bad_cells_are_quarantined_by_row(con,
     assert con.execute("select _source_row, column_name, reason from quarantine.inventory_snapshots").fetchall() == [
         (3, "on_hand_qty", "not a valid BIGINT")
     ]
+
+
+def test_an_optional_column_may_be_absent_or_present(con, tmp_path):
+    load_masters(con, tmp_path)
+    write(
+        tmp_path / "landing" / "inventory_snapshots_a.csv",
+        "snapshot_date,sku_id,location_id,on_hand_qty\n2025-01-31,S1,DC01,5\n",
+    )
+    write(
+        tmp_path / "landing" / "inventory_snapshots_b.csv",
+        "snapshot_date,sku_id,location_id,on_hand_qty,in_transit_qty\n2025-01-31,S2,DC01,5,7\n",
+    )
+    load_entity(con, "inventory_snapshots", tmp_path / "landing", tmp_path / "archive")
+    rows = con.execute("select sku_id, in_transit_qty from raw.inventory_snapshots order by 1").fetchall()
+    assert rows == [("S1", None), ("S2", 7)]

@@ -66,7 +66,11 @@ def generate(cfg: SampleConfig | None = None) -> dict[str, pd.DataFrame]:
         "policies": _policies(series),
         "calendar_events": _events(cfg),
     }
-    return {name: df[ENTITIES[name].column_names].reset_index(drop=True) for name, df in frames.items()}
+    # contract column order; optional columns the sample does not model (in-transit stock) are left out
+    return {
+        name: df[[c for c in ENTITIES[name].column_names if c in df.columns]].reset_index(drop=True)
+        for name, df in frames.items()
+    }
 
 
 def _production(cfg, series, sup) -> pd.DataFrame:

@@ -45,7 +45,8 @@ def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str) -> PlanInputs:
         con.execute(
             """
         with opening as (
-            select sku_id, location_id, on_hand_qty
+            -- stock in transit arrives within the first month of the plan
+            select sku_id, location_id, on_hand_qty + in_transit_qty as on_hand_qty
             from marts.fct_inventory_history
             where month_date = (select max(month_date) from marts.fct_inventory_history)
         ),

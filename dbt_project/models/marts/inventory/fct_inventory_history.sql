@@ -19,6 +19,7 @@ windowed as (
         snapshots.location_id,
         snapshots.snapshot_month_date as month_date,
         snapshots.on_hand_qty,
+        snapshots.in_transit_qty,
         sum(coalesce(demand.shipped_qty, 0)) over trailing_3 as shipped_qty_3m,
         sum(extract(day from {{ dbt.last_day('snapshots.snapshot_month_date', 'month') }})) over trailing_3 as days_3m
     from snapshots
@@ -39,6 +40,7 @@ kpis as (
         windowed.location_id,
         windowed.month_date,
         windowed.on_hand_qty,
+        windowed.in_transit_qty,
         windowed.on_hand_qty * products.unit_cost_amount as inventory_value_amount,
         windowed.shipped_qty_3m / windowed.days_3m as avg_daily_shipped_qty,
         windowed.on_hand_qty / nullif(windowed.shipped_qty_3m / windowed.days_3m, 0) as days_of_supply

@@ -8,7 +8,8 @@ renamed as (
         cast(date_trunc('month', snapshot_date) as date) as snapshot_month_date,
         sku_id,
         location_id,
-        on_hand_qty
+        on_hand_qty,
+        coalesce(in_transit_qty, 0) as in_transit_qty
     from source
 )
 
