@@ -40,3 +40,16 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path
+
+
+def run_demo(data: str, home: Path):
+    """`sop demo --data <data>` exactly as a user runs it, in its own SOP_HOME and Dagster instance."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SOP_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    env.pop("SOP_WAREHOUSE", None)
+    sop = Path(sys.executable).parent / "sop"
+    out = subprocess.run([str(sop), "demo", "--data", data], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return out.stdout

@@ -1,16 +1,12 @@
 """The M5 subset becomes the input contract, and `sop demo --data m5` plans and publishes it."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import duckdb
 import pandas as pd
 import pytest
 
 from expectations.validate import validate
 from sop.adapters import SHARED_DATA
+from tests.conftest import run_demo
 
 M5 = SHARED_DATA / "m5_subset"
 pytestmark = pytest.mark.skipif(not M5.exists(), reason=f"the M5 subset is not at {M5}")
@@ -50,12 +46,8 @@ def test_stock_balances_with_the_replenishment_assumption(frames):
 
 @pytest.mark.slow
 def test_the_m5_demo_publishes_a_plan(tmp_path):
-    env = {**os.environ, "SOP_HOME": str(tmp_path / "m5"), "DAGSTER_HOME": str(tmp_path / "m5" / "dagster")}
-    env.pop("SOP_WAREHOUSE", None)
-    sop = Path(sys.executable).parent / "sop"
-    out = subprocess.run([str(sop), "demo", "--data", "m5"], env=env, capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert "Cycle 2016-04 published as plan_version 1" in out.stdout
+    stdout = run_demo("m5", tmp_path / "m5")
+    assert "Cycle 2016-04 published as plan_version 1" in stdout
     with duckdb.connect(str(tmp_path / "m5" / "publish" / "sop.duckdb"), read_only=True) as con:
         rows = con.execute("select count(*), count(distinct sku_id || location_id) from plan_reconciled").fetchone()
         wape = dict(con.execute("select model_name, wape from forecast_accuracy where family_id = 'ALL'").fetchall())

@@ -1,10 +1,5 @@
 """SupplyGraph's raw wide files become the input contract, each of its traps handled as documented."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import duckdb
 import numpy as np
 import pandas as pd
@@ -12,6 +7,7 @@ import pytest
 
 from expectations.validate import validate
 from sop.adapters import SHARED_DATA
+from tests.conftest import run_demo
 
 SG = SHARED_DATA / "supplygraph"
 UNIT = SG / "Raw Dataset/Homogenoeus/Temporal Data/Unit"
@@ -85,12 +81,8 @@ def test_derived_stock_balances_and_starts_as_low_as_it_can(frames):
 
 @pytest.mark.slow
 def test_the_supplygraph_demo_publishes_a_plan(tmp_path):
-    env = {**os.environ, "SOP_HOME": str(tmp_path / "sg"), "DAGSTER_HOME": str(tmp_path / "sg" / "dagster")}
-    env.pop("SOP_WAREHOUSE", None)
-    sop = Path(sys.executable).parent / "sop"
-    out = subprocess.run([str(sop), "demo", "--data", "supplygraph"], env=env, capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert "Cycle 2023-08 published as plan_version 1" in out.stdout
+    stdout = run_demo("supplygraph", tmp_path / "sg")
+    assert "Cycle 2023-08 published as plan_version 1" in stdout
     with duckdb.connect(str(tmp_path / "sg" / "publish" / "sop.duckdb"), read_only=True) as con:
         series, months = con.execute(
             "select count(distinct sku_id), count(distinct month_date) from plan_reconciled"
