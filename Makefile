@@ -1,6 +1,6 @@
 # Two commands from a fresh machine: `make demo` and `make test`. Both build .venv when it is missing.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
@@ -14,6 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 # The stamp is rebuilt only when the lock or the project metadata change.
 $(VENV)/.installed: requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 needed, found {sys.version.split()[0]} at {sys.executable}"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
