@@ -85,3 +85,10 @@ def test_safety_stock_grows_with_service_level_error_and_lead_time():
     assert safety_stock(0.99, 10.0, 0.0) > base
     assert safety_stock(0.95, 20.0, 0.0) == pytest.approx(2 * base)
     assert safety_stock(0.95, 10.0, 3 * 30.44) == pytest.approx(2 * base)  # 1 + 3 months: twice the sigma
+
+
+def test_months_without_any_capacity_are_reported():
+    from sop.stages.plan import months_without_capacity
+
+    assert months_without_capacity(inputs([[1, 1, 1], [1, 1, 1]], hours=[10, 10, 10])) == []
+    assert months_without_capacity(inputs([[1, 1, 1], [1, 1, 1]], hours=[10, 0, 0])) == ["2026-02-01", "2026-03-01"]

@@ -44,6 +44,12 @@ def supply_plan(context: dg.AssetExecutionContext, sop: SopHome):
         f"LP: {summary['lp_variables']} variables, {summary['lp_constraints']} constraints, "
         f"objective {summary['lp_objective']}"
     )
+    if summary["months_without_capacity"]:
+        context.log.warning(
+            "no capacity in the landing data for "
+            + ", ".join(summary["months_without_capacity"])
+            + ": the plan can produce nothing then (extend capacity.csv over the horizon)"
+        )
     for name in PLAN_TABLES:
         yield dg.MaterializeResult(
             asset_key=["planning", name],

@@ -92,6 +92,12 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def months_without_capacity(inputs: PlanInputs) -> list[str]:
+    """Horizon months in which no resource has any hours: usually a capacity file that stops too early."""
+    empty = inputs.hours.sum(axis=0) <= 0
+    return [str(pd.Timestamp(m).date()) for m in inputs.hours.columns[empty.to_numpy()]]
+
+
 def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig = PlanConfig()) -> dict:
     inputs = load_inputs(con, cycle_id)
     result = solve(inputs, cfg.costs)
@@ -136,6 +142,7 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig = PlanCon
         "lp_constraints": result.constraints,
         "lp_objective": round(result.objective, 2),
         "shortage_qty": float(reconciled["shortage_qty"].sum()),
+        "months_without_capacity": months_without_capacity(inputs),
         "fill_rate_planned": float(
             reconciled["demand_met_qty"].sum() / max(reconciled["consensus_demand_qty"].sum(), 1e-9)
         ),
