@@ -20,7 +20,6 @@ import duckdb
 from sop.contract import ENTITIES, Entity
 
 SUFFIXES = {".csv", ".parquet", ".xlsx"}
-LINEAGE_COLUMNS = ("_source_file", "_source_row", "_content_hash", "_loaded_at")
 
 
 class ContractError(ValueError):

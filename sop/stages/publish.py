@@ -27,7 +27,6 @@ PUBLISHED = {
     "capacity_plan": "planning.capacity_plan",
     "forecast_accuracy": "marts.fct_forecast_accuracy",
 }
-VERSION_COLUMNS = ("cycle_id", "plan_version", "run_id", "published_at")
 
 
 def _existing_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
