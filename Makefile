@@ -7,6 +7,8 @@ UV_VERSION := 0.13.9
 # DATA=m5 runs the demo on a real data set, in its own home (var/m5) so data sets never mix
 DATA ?= sample
 export SOP_HOME ?= $(CURDIR)/var$(if $(filter-out sample,$(DATA)),/$(DATA))
+# the planning bucket (month or week); SupplyGraph's seven months are planned in weeks
+export SOP_BUCKET ?= $(if $(filter supplygraph,$(DATA)),week,month)
 export DAGSTER_HOME := $(SOP_HOME)/dagster
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 

@@ -15,6 +15,20 @@ from sop.settings import export_environment
 app = typer.Typer(help="Open S&OP: run monthly Sales & Operations Planning cycles.", no_args_is_help=True)
 console = Console()
 
+BUCKET_HELP = "Planning bucket: month or week (default: $SOP_BUCKET, else the data set's own, else month)."
+
+
+def _use_bucket(bucket: str | None, default: str = "month") -> str:
+    """Export the planning bucket for this process and the dbt subprocesses it starts."""
+    from sop.buckets import planning_bucket
+
+    try:
+        name = planning_bucket(bucket or os.environ.get("SOP_BUCKET") or default).name
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+    os.environ["SOP_BUCKET"] = name
+    return name
+
 
 @app.command()
 def generate(
@@ -38,14 +52,19 @@ def generate(
 
 
 @app.command("run-cycle")
-def run_cycle(cycle: str = typer.Argument(..., help="Cycle to plan, YYYY-MM.")) -> None:
+def run_cycle(
+    cycle: str = typer.Argument(..., help="Cycle to plan, YYYY-MM."),
+    bucket: str = typer.Option(None, help=BUCKET_HELP),
+) -> None:
     """Run one monthly cycle (every asset for that partition) through Dagster."""
+    _use_bucket(bucket)
     summary = _run(cycle)
     _print_summary(summary)
 
 
-# real data sets: name -> (adapter module in sop.adapters, folder under ../shared/data)
-REAL_DATA = {"m5": ("m5", "m5_subset"), "supplygraph": ("supplygraph", "supplygraph")}
+# real data sets: name -> (adapter module in sop.adapters, folder under ../shared/data, planning bucket);
+# SupplyGraph is planned in weeks: seven months of history are 30 weeks to learn from
+REAL_DATA = {"m5": ("m5", "m5_subset", "month"), "supplygraph": ("supplygraph", "supplygraph", "week")}
 DATA_SETS = ("sample", *REAL_DATA)
 
 
@@ -53,6 +72,7 @@ DATA_SETS = ("sample", *REAL_DATA)
 def demo(
     data: str = typer.Option("sample", help=f"Data set: {', '.join(DATA_SETS)} (real data reads ../shared/data)."),
     source: Path = typer.Option(None, help="Folder of the real data set (default: ../shared/data/<name>)."),
+    bucket: str = typer.Option(None, help=BUCKET_HELP),
 ) -> None:
     """Write a data set into the landing folder, run its next cycle through Dagster, show what was published."""
     import importlib
@@ -70,14 +90,18 @@ def demo(
     elif data in REAL_DATA:
         from sop.adapters import source_dir
 
-        module, folder = REAL_DATA[data]
+        module, folder, _ = REAL_DATA[data]
         frames = importlib.import_module(f"sop.adapters.{module}").convert(source_dir(folder, source))
         # the cycle after the last whole month of orders
         cycle = str(frames["sales_orders"]["order_date"].max().to_period("M") + 1)
     else:
         raise typer.BadParameter(f"unknown data set {data!r}; choose from {', '.join(DATA_SETS)}")
     write_landing(frames, paths.landing)
-    console.print(f"{data} data written to {paths.landing} ({time.perf_counter() - started:.1f}s); cycle {cycle}")
+    name = _use_bucket(bucket, REAL_DATA[data][2] if data in REAL_DATA else "month")
+    console.print(
+        f"{data} data written to {paths.landing} ({time.perf_counter() - started:.1f}s); "
+        f"cycle {cycle}, planned in {name}s"
+    )
     _print_summary(_run(cycle))
 
 
@@ -154,7 +178,7 @@ def _print_summary(summary: dict) -> None:
     for name, n in counts:
         table.add_row(name, f"{n:,}")
     console.print(table)
-    acc = Table("model", "WAPE (held-out months)", "bias")
+    acc = Table("model", "WAPE (held-out buckets)", "bias")
     for model, w, b in wape:
         acc.add_row(model, f"{w:.3f}", f"{b:+.3f}")
     console.print(acc)

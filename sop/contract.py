@@ -228,7 +228,7 @@ ENTITIES: dict[str, Entity] = {
         ),
         Entity(
             "calendar_events",
-            "Holidays, promotions and other known events; the forecast counts event days per month.",
+            "Holidays, promotions and other known events; the forecast counts event days per planning bucket.",
             (
                 Column("event_date", "DATE", "date", "Day of the event."),
                 Column("event_name", "VARCHAR", "-", "Name of the event."),

@@ -25,6 +25,7 @@ def sop_home(tmp_path, monkeypatch) -> Paths:
     """An empty SOP_HOME, exported the way the CLI and Dagster see it."""
     monkeypatch.setenv("SOP_HOME", str(tmp_path / "var"))
     monkeypatch.delenv("SOP_WAREHOUSE", raising=False)
+    monkeypatch.delenv("SOP_BUCKET", raising=False)  # monthly unless a test asks for weeks
     paths = export_environment()
     monkeypatch.setenv("SOP_WAREHOUSE", os.environ["SOP_WAREHOUSE"])
     return paths
@@ -49,6 +50,7 @@ def run_demo(data: str, home: Path):
 
     env = {**os.environ, "SOP_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
     env.pop("SOP_WAREHOUSE", None)
+    env.pop("SOP_BUCKET", None)  # each data set plans in its own bucket, as `make demo DATA=...` does
     sop = Path(sys.executable).parent / "sop"
     out = subprocess.run([str(sop), "demo", "--data", data], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]

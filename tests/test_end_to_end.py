@@ -19,7 +19,7 @@ from sop.stages.publish import PUBLISHED
 from tests.conftest import SMALL
 
 CYCLE = SMALL.cycle_id
-VERSION_COLUMNS = {"cycle_id", "plan_version", "run_id", "published_at"}
+VERSION_COLUMNS = {"cycle_id", "plan_version", "run_id", "published_at", "planning_bucket"}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_published_tables_have_their_columns_and_carry_cycle_and_version(env):
         "plan_reconciled": {
             "sku_id",
             "location_id",
-            "month_date",
+            "bucket_date",
             "consensus_demand_qty",
             "planned_supply_qty",
             "opening_inventory_qty",
@@ -89,7 +89,7 @@ def test_published_tables_have_their_columns_and_carry_cycle_and_version(env):
         "demand_plan": {
             "sku_id",
             "location_id",
-            "month_date",
+            "bucket_date",
             "statistical_forecast_qty",
             "baseline_forecast_qty",
             "override_qty",
@@ -101,12 +101,12 @@ def test_published_tables_have_their_columns_and_carry_cycle_and_version(env):
             "resource_id",
             "sku_id",
             "location_id",
-            "month_date",
+            "bucket_date",
             "planned_supply_qty",
             "planned_hours",
         },
         "forecast_accuracy": {"model_name", "family_id", "wape", "bias", "actual_qty", "forecast_qty"},
-        "capacity_plan": {"resource_id", "month_date", "available_hours", "planned_hours", "overtime_hours"},
+        "capacity_plan": {"resource_id", "bucket_date", "available_hours", "planned_hours", "overtime_hours"},
     }
     assert set(expected) == set(PUBLISHED)
     for table, columns in expected.items():
@@ -114,8 +114,8 @@ def test_published_tables_have_their_columns_and_carry_cycle_and_version(env):
         assert len(frame) > 0, table
         assert columns | VERSION_COLUMNS <= set(frame.columns), (table, set(frame.columns))
         assert (frame["cycle_id"] == CYCLE).all() and (frame["plan_version"] == 1).all()
-        months = frame["month_date"].nunique() if "month_date" in frame else None
-        assert months in (None, ForecastConfig().horizon), (table, months)
+        buckets = frame["bucket_date"].nunique() if "bucket_date" in frame else None
+        assert buckets in (None, ForecastConfig().horizon_buckets), (table, buckets)
 
 
 def test_the_published_plan_balances_and_shortages_are_unmet_demand(env):
@@ -127,8 +127,8 @@ def test_the_published_plan_balances_and_shortages_are_unmet_demand(env):
     short = plan["shortage_qty"] > 1e-6
     assert (plan.loc[short, "demand_met_qty"] < plan.loc[short, "consensus_demand_qty"]).all()
     np.testing.assert_allclose(plan["consensus_demand_qty"] - plan["demand_met_qty"], plan["shortage_qty"], atol=1e-3)
-    demand = published(paths, "select sku_id, location_id, month_date, consensus_demand_qty from demand_plan")
-    joined = plan.merge(demand, on=["sku_id", "location_id", "month_date"], suffixes=("", "_dp"))
+    demand = published(paths, "select sku_id, location_id, bucket_date, consensus_demand_qty from demand_plan")
+    joined = plan.merge(demand, on=["sku_id", "location_id", "bucket_date"], suffixes=("", "_dp"))
     assert len(joined) == len(plan)
     np.testing.assert_allclose(joined["consensus_demand_qty"], joined["consensus_demand_qty_dp"], atol=1e-3)
     cap = published(paths, "select * from capacity_plan")

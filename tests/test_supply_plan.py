@@ -50,8 +50,8 @@ def test_tight_capacity_uses_overtime_then_builds_ahead_then_falls_short():
     # 30 hours a month makes 300 of A, 150 of B; month 2 asks for far more than that
     inp = inputs([[100, 600, 0], [0, 100, 0]], hours=[30, 30, 30])
     result = solve(inp, costs)
-    plan = check_invariants(inp, costs, result).set_index(["sku_id", "month_date"])
-    month1 = plan.xs(pd.Timestamp("2026-01-01"), level="month_date")
+    plan = check_invariants(inp, costs, result).set_index(["sku_id", "bucket_date"])
+    month1 = plan.xs(pd.Timestamp("2026-01-01"), level="bucket_date")
     assert month1.loc["A", "planned_supply_qty"] > 100  # builds ahead of the peak
     assert result.resource_plan["overtime_hours"].sum() > 0
     # a shortage only where demand is not met, and only once capacity is used up
@@ -63,7 +63,7 @@ def test_tight_capacity_uses_overtime_then_builds_ahead_then_falls_short():
 
 def test_opening_stock_is_used_before_production_and_safety_stock_is_held():
     inp = inputs([[50, 50], [0, 0]], hours=[100, 100], opening=(80, 0), safety=(20, 0))
-    plan = check_invariants(inp, PlanCosts(), solve(inp)).set_index(["sku_id", "month_date"])
+    plan = check_invariants(inp, PlanCosts(), solve(inp)).set_index(["sku_id", "bucket_date"])
     a = plan.loc["A"]
     assert a["planned_supply_qty"].iloc[0] == pytest.approx(0)
     assert (a["closing_inventory_qty"] >= 20 - 1e-6).all()
@@ -85,10 +85,24 @@ def test_safety_stock_grows_with_service_level_error_and_lead_time():
     assert safety_stock(0.99, 10.0, 0.0) > base
     assert safety_stock(0.95, 20.0, 0.0) == pytest.approx(2 * base)
     assert safety_stock(0.95, 10.0, 3 * 30.44) == pytest.approx(2 * base)  # 1 + 3 months: twice the sigma
+    # in weeks the lead time counts in weeks: 21 days is 1 + 3 buckets again
+    assert safety_stock(0.95, 10.0, 21.0, bucket_days=7.0) == pytest.approx(2 * base)
 
 
-def test_months_without_any_capacity_are_reported():
-    from sop.stages.plan import months_without_capacity
+def test_weekly_buckets_pay_a_week_of_holding_not_a_month():
+    from sop.buckets import planning_bucket
 
-    assert months_without_capacity(inputs([[1, 1, 1], [1, 1, 1]], hours=[10, 10, 10])) == []
-    assert months_without_capacity(inputs([[1, 1, 1], [1, 1, 1]], hours=[10, 0, 0])) == ["2026-02-01", "2026-03-01"]
+    week = PlanCosts().per_bucket(planning_bucket("week").months)
+    assert week.holding_rate == pytest.approx(0.02 * 7 / 30.44)
+    assert week.below_safety_rate == pytest.approx(0.25 * 7 / 30.44)
+    assert (week.shortage_markup, week.overtime_cost_per_hour) == (1.5, 80.0)
+    assert PlanCosts().per_bucket(planning_bucket("month").months) == PlanCosts()
+    with pytest.raises(ValueError, match="SOP_BUCKET must be one of month, week"):
+        planning_bucket("quarter")
+
+
+def test_buckets_without_any_capacity_are_reported():
+    from sop.stages.plan import buckets_without_capacity
+
+    assert buckets_without_capacity(inputs([[1, 1, 1], [1, 1, 1]], hours=[10, 10, 10])) == []
+    assert buckets_without_capacity(inputs([[1, 1, 1], [1, 1, 1]], hours=[10, 0, 0])) == ["2026-02-01", "2026-03-01"]

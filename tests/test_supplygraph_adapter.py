@@ -80,11 +80,22 @@ def test_derived_stock_balances_and_starts_as_low_as_it_can(frames):
 
 
 @pytest.mark.slow
-def test_the_supplygraph_demo_publishes_a_plan(tmp_path):
+def test_the_supplygraph_demo_plans_and_publishes_in_weeks(tmp_path):
     stdout = run_demo("supplygraph", tmp_path / "sg")
-    assert "Cycle 2023-08 published as plan_version 1" in stdout
+    assert "Cycle 2023-08 published as plan_version 1" in stdout and "planned in weeks" in stdout
     with duckdb.connect(str(tmp_path / "sg" / "publish" / "sop.duckdb"), read_only=True) as con:
-        series, months = con.execute(
-            "select count(distinct sku_id), count(distinct month_date) from plan_reconciled"
+        series, weeks, first, bucket = con.execute(
+            "select count(distinct sku_id), count(distinct bucket_date), min(bucket_date), min(planning_bucket) "
+            "from plan_reconciled"
         ).fetchone()
-    assert series >= 40 and months == 18
+        weekdays = con.execute("select distinct dayofweek(bucket_date) from capacity_plan").fetchall()
+    # 26 ISO weeks from the week the cycle (Tuesday 1 August 2023) starts in
+    assert series >= 40 and weeks == 26 and bucket == "week" and str(first) == "2023-07-31"
+    assert weekdays == [(1,)]  # Mondays
+    with duckdb.connect(str(tmp_path / "sg" / "warehouse.duckdb"), read_only=True) as con:
+        start, end, buckets = con.execute(
+            "select min(bucket_date), max(bucket_date), count(distinct bucket_date) from marts.fct_demand_history"
+        ).fetchone()
+    # the data starts on Sunday 1 January: that one-day week would be a false dip, so history starts on the
+    # Monday after, and ends with the last whole week before the plan's first
+    assert (str(start), str(end), buckets) == ("2023-01-02", "2023-07-24", 30)

@@ -22,19 +22,39 @@
     where row_rank = 1
 {%- endmacro %}
 
-{#- First day of every month from start_date to end_date (inclusive). -#}
-{% macro month_spine(start_date, end_date) -%}
-    {{ return(adapter.dispatch('month_spine')(start_date, end_date)) }}
+{#- The planning bucket: 'month' (default) or 'week' (ISO weeks, Monday first), from SOP_BUCKET. -#}
+{% macro bucket() -%}
+    {%- set bucket = env_var('SOP_BUCKET', 'month') -%}
+    {%- if bucket not in ('month', 'week') -%}
+        {{ exceptions.raise_compiler_error("SOP_BUCKET must be 'month' or 'week', not '" ~ bucket ~ "'") }}
+    {%- endif -%}
+    {{ return(bucket) }}
 {%- endmacro %}
 
-{% macro default__month_spine(start_date, end_date) -%}
-    select cast(month_date as date) as month_date
-    from generate_series({{ start_date }}, {{ end_date }}, interval '1 month') as spine(month_date)
+{#- The first day of the bucket a date falls in. -#}
+{% macro bucket_start(expression) -%}
+    cast(date_trunc('{{ bucket() }}', {{ expression }}) as date)
 {%- endmacro %}
 
-{% macro duckdb__month_spine(start_date, end_date) -%}
-    select cast(generate_series as date) as month_date
-    from generate_series(cast({{ start_date }} as timestamp), cast({{ end_date }} as timestamp), interval 1 month)
+{#- The first bucket of the plan: the one the cycle starts in. For weeks it can begin a few days before the
+    cycle month; those days are planned, not history, so no bucket of the history is partial. -#}
+{% macro first_plan_bucket_date() -%}
+    {{ bucket_start(cycle_start_date()) }}
+{%- endmacro %}
+
+{#- First day of every `datepart` period ('day', 'week' or 'month') from start_date to end_date (inclusive). -#}
+{% macro period_spine(start_date, end_date, datepart) -%}
+    {{ return(adapter.dispatch('period_spine')(start_date, end_date, datepart)) }}
+{%- endmacro %}
+
+{% macro default__period_spine(start_date, end_date, datepart) -%}
+    select cast(period_date as date) as period_date
+    from generate_series({{ start_date }}, {{ end_date }}, interval '1 {{ datepart }}') as spine(period_date)
+{%- endmacro %}
+
+{% macro duckdb__period_spine(start_date, end_date, datepart) -%}
+    select cast(generate_series as date) as period_date
+    from generate_series(cast({{ start_date }} as timestamp), cast({{ end_date }} as timestamp), interval 1 {{ datepart }})
 {%- endmacro %}
 
 {#- The cycle being planned (YYYY-MM). From the environment, not --vars: a --vars change forces dbt to

@@ -6,8 +6,8 @@ from orchestration.partitions import cycle_partitions, one_cycle_per_run
 from orchestration.resources import WAREHOUSE_POOL, SopHome
 
 FORECAST_TABLES = {
-    "demand_forecast": "Future demand per cycle, model (lightgbm, seasonal_naive), SKU, location and month.",
-    "backtest_forecast": "Forecasts of the last held-out history months, per model, to score against actuals.",
+    "demand_forecast": "Future demand per cycle, model (lightgbm, seasonal_naive), SKU, location and planning bucket.",
+    "backtest_forecast": "Forecasts of the last held-out history buckets, per model, to score against actuals.",
 }
 
 
@@ -22,7 +22,7 @@ FORECAST_TABLES = {
             deps=[
                 ["marts", "fct_demand_history"],
                 ["marts", "dim_sku_locations"],
-                ["marts", "fct_calendar_events_monthly"],
+                ["marts", "fct_calendar_events_bucketed"],
             ],
         )
         for name, text in FORECAST_TABLES.items()
@@ -43,6 +43,8 @@ def demand_forecast(context: dg.AssetExecutionContext, sop: SopHome):
         metadata={
             "dagster/row_count": summary["demand_forecast_rows"],
             "series": summary["series"],
+            "bucket": summary["bucket"],
+            "horizon_buckets": summary["horizon_buckets"],
             "training_rows": summary["training_rows"],
             "model_dir": dg.MetadataValue.path(summary["model_dir"]),
             **{f"holdout_wape_{k}": v for k, v in wape.items()},

@@ -6,16 +6,16 @@ from orchestration.partitions import cycle_partitions, one_cycle_per_run
 from orchestration.resources import WAREHOUSE_POOL, SopHome
 
 PLAN_TABLES = {
-    "plan_reconciled": "Per SKU, location and month: consensus demand, supply, projected stock, shortage, revenue.",
-    "supply_plan": "Planned production per plant resource, SKU, location and month, with the hours it takes.",
-    "capacity_plan": "Per resource and month: available, planned and overtime hours, and utilization.",
+    "plan_reconciled": "Per SKU, location and bucket: consensus demand, supply, projected stock, shortage, revenue.",
+    "supply_plan": "Planned production per plant resource, SKU, location and planning bucket, with the hours it takes.",
+    "capacity_plan": "Per resource and planning bucket: available, planned and overtime hours, and utilization.",
 }
 PLAN_INPUTS = [
     ["marts", "fct_consensus_demand"],
     ["marts", "fct_forecast_series_errors"],
     ["marts", "fct_inventory_history"],
     ["marts", "dim_sku_locations"],
-    ["staging", "stg_landing__capacity"],
+    ["intermediate", "int_capacity_bucketed"],
 ]
 
 
@@ -44,10 +44,10 @@ def supply_plan(context: dg.AssetExecutionContext, sop: SopHome):
         f"LP: {summary['lp_variables']} variables, {summary['lp_constraints']} constraints, "
         f"objective {summary['lp_objective']}"
     )
-    if summary["months_without_capacity"]:
+    if summary["buckets_without_capacity"]:
         context.log.warning(
-            "no capacity in the landing data for "
-            + ", ".join(summary["months_without_capacity"])
+            f"no capacity in the landing data for the {summary['bucket']}s starting "
+            + ", ".join(summary["buckets_without_capacity"])
             + ": the plan can produce nothing then (extend capacity.csv over the horizon)"
         )
     for name in PLAN_TABLES:

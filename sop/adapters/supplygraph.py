@@ -20,6 +20,11 @@ what it lacks, and what this adapter does about each trap:
 * No capacity: 2,000 units per hour (so no month needs more hours than it has), and each resource gets
   130% of its busiest month's hours, also over the horizon.
 * Partial months: August 2023 (9 days) is the month of the cycle planned, 2023-08, from January - July.
+* Planned in weekly buckets (ISO weeks): 30 whole weeks of history instead of 7 months. The week of Sunday
+  1 January has one day of data and is left out; the week of Monday 31 July is the plan's first.
+* No calendar: the two Eid holidays of 2023, which empty the order book for most of a week, are added as
+  calendar events (three days each around Eid al-Fitr, 22 April, and Eid al-Adha, 29 June; public dates,
+  not from the data set). The horizon (to January 2024) holds no Eid.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ RATE_UNITS_PER_HOUR = 2000.0
 HEADROOM = 1.3
 HORIZON_MONTHS = 18
 LOCATION = "BD"
+EID_DAYS = {
+    "Eid al-Fitr": ("2023-04-21", "2023-04-23"),
+    "Eid al-Adha": ("2023-06-28", "2023-06-30"),
+}
 
 
 def _wide(source: Path, name: str) -> pd.DataFrame:
@@ -178,6 +187,14 @@ def convert(source: Path) -> dict[str, pd.DataFrame]:
         "production": production,
         "inventory_snapshots": inventory,
         "fx_rates": pd.DataFrame({"month": months.start_time, "currency": "EUR", "rate_to_eur": 1.0}),
+        "calendar_events": pd.DataFrame(
+            [
+                (day, name, "holiday")
+                for name, (first, last) in EID_DAYS.items()
+                for day in pd.date_range(first, last, freq="D")
+            ],
+            columns=["event_date", "event_name", "event_type"],
+        ),
         "policies": pd.DataFrame(
             [("SG-DEFAULT", None, None, None, 0.95, 7.0)],
             columns=["policy_id", "family_id", "sku_id", "location_id", "target_service_level", "lead_time_days"],

@@ -15,7 +15,7 @@ spends overtime before it lets demand go unmet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,10 @@ class PlanCosts:
     below_safety_rate: float = 0.25  # share of unit cost per unit and month below safety stock
     overtime_cost_per_hour: float = 80.0  # EUR
     overtime_share: float = 0.15  # overtime available as a share of regular hours
+
+    def per_bucket(self, months: float) -> PlanCosts:
+        """The same costs for buckets ``months`` long: the time-based rates scale, the per-unit ones do not."""
+        return replace(self, holding_rate=self.holding_rate * months, below_safety_rate=self.below_safety_rate * months)
 
 
 @dataclass
@@ -137,7 +141,7 @@ def _series_plan(inp: PlanInputs, prod, stock, short) -> pd.DataFrame:
         {
             "sku_id": np.repeat(inp.series["sku_id"].to_numpy(), T),
             "location_id": np.repeat(inp.series["location_id"].to_numpy(), T),
-            "month_date": np.tile(inp.buckets.to_numpy(), S),
+            "bucket_date": np.tile(inp.buckets.to_numpy(), S),
             "consensus_demand_qty": demand.ravel(),
             "opening_inventory_qty": opening.ravel(),
             "planned_supply_qty": prod.ravel(),
@@ -163,7 +167,7 @@ def _resource_plan(inp: PlanInputs, prod, overtime, res_idx, ok) -> pd.DataFrame
     return pd.DataFrame(
         {
             "resource_id": np.repeat(resources, T),
-            "month_date": np.tile(inp.buckets.to_numpy(), len(resources)),
+            "bucket_date": np.tile(inp.buckets.to_numpy(), len(resources)),
             "available_hours": hours.ravel(),
             "planned_hours": used.ravel(),
             "overtime_hours": np.where(overtime.ravel() > 1e-6, overtime.ravel(), 0.0),

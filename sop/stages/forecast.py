@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -10,8 +10,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ml import FeatureSpec, GlobalForecaster, seasonal_naive
+from ml import GlobalForecaster, seasonal_naive
 from ml.backtest import holdout_forecasts
+from sop.buckets import Bucket, planning_bucket
 from sop.warehouse import replace_cycle_rows
 
 SEP = "@"  # series id = sku_id@location_id
@@ -19,9 +20,14 @@ SEP = "@"  # series id = sku_id@location_id
 
 @dataclass(frozen=True)
 class ForecastConfig:
-    horizon: int = 18
+    bucket: Bucket = field(default_factory=planning_bucket)
+    horizon: int | None = None  # in buckets; None = the bucket's default (18 months, 26 weeks)
     holdout: int = 6
     seed: int = 0
+
+    @property
+    def horizon_buckets(self) -> int:
+        return self.horizon or self.bucket.horizon
 
 
 EXOGENOUS = ("price_ratio", "event_days")
@@ -31,7 +37,7 @@ def load_history(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataF
     """The long-format contract (unique_id, ds, y, price_ratio, event_days) and static attributes, renamed
     at this edge."""
     history = con.sql(
-        f"""select sku_id || '{SEP}' || location_id as unique_id, cast(month_date as timestamp) as ds,
+        f"""select sku_id || '{SEP}' || location_id as unique_id, cast(bucket_date as timestamp) as ds,
                    cast(demand_qty as double) as y, unit_price_amount
             from marts.fct_demand_history order by unique_id, ds"""
     ).df()
@@ -50,22 +56,23 @@ def load_history(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataF
 
 def _event_days(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.sql(
-        "select cast(month_date as timestamp) as ds, cast(event_days as double) as event_days "
-        "from marts.fct_calendar_events_monthly"
+        "select cast(bucket_date as timestamp) as ds, cast(event_days as double) as event_days "
+        "from marts.fct_calendar_events_bucketed"
     ).df()
 
 
-def future_exogenous(con: duckdb.DuckDBPyConnection, history: pd.DataFrame, horizon: int) -> pd.DataFrame:
+def future_exogenous(
+    con: duckdb.DuckDBPyConnection, history: pd.DataFrame, horizon: int, freq: str = "MS"
+) -> pd.DataFrame:
     """Exogenous values of the horizon: the known event calendar, and each series' price at the median of its
-    last three months (no promotion is assumed to be planned; a planned price list would replace this)."""
-    last = history["ds"].max()
-    months = pd.date_range(last + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
-    recent = history[history["ds"] > last - pd.offsets.MonthBegin(3)]
+    last three buckets (no promotion is assumed to be planned; a planned price list would replace this)."""
+    buckets = pd.date_range(history["ds"].max(), periods=horizon + 1, freq=freq)[1:]
+    recent = history[history["ds"].isin(np.sort(history["ds"].unique())[-3:])]
     price = recent.groupby("unique_id")["price_ratio"].median()
     future = pd.DataFrame(
         {
             "unique_id": np.repeat(price.index.to_numpy(), horizon),
-            "ds": np.tile(months, len(price)),
+            "ds": np.tile(buckets, len(price)),
             "price_ratio": np.repeat(price.to_numpy(), horizon),
         }
     ).merge(_event_days(con), on="ds", how="left")
@@ -79,7 +86,7 @@ def _to_warehouse(frame: pd.DataFrame) -> pd.DataFrame:
             "model_name": frame["model_name"],
             "sku_id": ids[0],
             "location_id": ids[1],
-            "month_date": pd.to_datetime(frame["ds"]).dt.date,
+            "bucket_date": pd.to_datetime(frame["ds"]).dt.date,
             "forecast_qty": frame["y_hat"].round(4),
         }
     )
@@ -96,7 +103,13 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
     history, static = load_history(con)
     if history.empty:
         raise ValueError(f"cycle {cycle_id}: marts.fct_demand_history is empty; nothing to forecast")
-    make_model = partial(GlobalForecaster, spec=FeatureSpec(exogenous=EXOGENOUS), seed=cfg.seed)
+    bucket, horizon = cfg.bucket, cfg.horizon_buckets
+    spec = bucket.feature_spec(EXOGENOUS)
+    if history["ds"].nunique() < bucket.season_length:
+        # under a year of history, the month and a series' age are the date in disguise: trees would carry
+        # the level of the last dates they saw forward instead of learning seasonality or a lifecycle
+        spec = replace(spec, calendar=(), age=False)
+    make_model = partial(GlobalForecaster, spec=spec, seed=cfg.seed, freq=bucket.freq)
     # a short history (SupplyGraph has 7 months) keeps two thirds of its buckets to train on
     holdout = min(cfg.holdout, max(1, history["ds"].nunique() // 3))
     backtest = apply_lifecycle(holdout_forecasts(history, static, holdout, make_model), static)
@@ -104,8 +117,10 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
     model = make_model().fit(history, static)
     future = pd.concat(
         [
-            model.predict(cfg.horizon, future_exogenous(con, history, cfg.horizon)).assign(model_name="lightgbm"),
-            seasonal_naive(history[["unique_id", "ds", "y"]], cfg.horizon).assign(model_name="seasonal_naive"),
+            model.predict(horizon, future_exogenous(con, history, horizon, bucket.freq)).assign(model_name="lightgbm"),
+            seasonal_naive(history[["unique_id", "ds", "y"]], horizon, bucket.season_length, bucket.freq).assign(
+                model_name="seasonal_naive"
+            ),
         ],
         ignore_index=True,
     )
@@ -117,6 +132,9 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
         "demand_forecast_rows": replace_cycle_rows(con, "forecast.demand_forecast", cycle_id, _to_warehouse(future)),
         "backtest_rows": replace_cycle_rows(con, "forecast.backtest_forecast", cycle_id, _to_warehouse(backtest)),
         "series": int(history["unique_id"].nunique()),
+        "bucket": bucket.name,
+        "horizon_buckets": horizon,
+        "features": spec.names(),
         "training_rows": model.training_rows_,
         "holdout_wape": wape,
         "model_dir": str(model_dir),

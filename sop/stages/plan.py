@@ -2,50 +2,50 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from sop.buckets import DAYS_PER_MONTH, Bucket, planning_bucket
 from sop.planning.supply_plan import PlanCosts, PlanInputs, solve
 from sop.warehouse import replace_cycle_rows
 
 
 @dataclass(frozen=True)
 class PlanConfig:
-    costs: PlanCosts = PlanCosts()
+    costs: PlanCosts = PlanCosts()  # rates per month, scaled to the bucket
+    bucket: Bucket = field(default_factory=planning_bucket)
 
 
-DAYS_PER_MONTH = 30.44
-
-
-def safety_stock(service_level, rmse, lead_time_days):
-    """z(service level) x monthly forecast RMSE x sqrt(1 + lead time in months)."""
+def safety_stock(service_level, rmse, lead_time_days, bucket_days: float = DAYS_PER_MONTH):
+    """z(service level) x per-bucket forecast RMSE x sqrt(1 + lead time in buckets)."""
     z = norm.ppf(np.asarray(service_level, float))
-    return z * np.asarray(rmse, float) * np.sqrt(1 + np.asarray(lead_time_days, float) / DAYS_PER_MONTH)
+    return z * np.asarray(rmse, float) * np.sqrt(1 + np.asarray(lead_time_days, float) / bucket_days)
 
 
-def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str) -> PlanInputs:
+def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str, bucket: Bucket | None = None) -> PlanInputs:
+    bucket = bucket or planning_bucket()
     demand = con.execute(
-        "select sku_id, location_id, month_date, consensus_demand_qty from marts.fct_consensus_demand "
-        "where cycle_id = ? order by sku_id, location_id, month_date",
+        "select sku_id, location_id, bucket_date, consensus_demand_qty from marts.fct_consensus_demand "
+        "where cycle_id = ? order by sku_id, location_id, bucket_date",
         [cycle_id],
     ).df()
     if demand.empty:
         raise ValueError(f"cycle {cycle_id}: no consensus demand to plan")
     grid = demand.pivot_table(
-        index=["sku_id", "location_id"], columns="month_date", values="consensus_demand_qty", fill_value=0.0
+        index=["sku_id", "location_id"], columns="bucket_date", values="consensus_demand_qty", fill_value=0.0
     )
     buckets = pd.DatetimeIndex(grid.columns)
-    # safety stock = z(target service level) x backtest RMSE x sqrt(review month + lead time, in months):
+    # safety stock = z(target service level) x backtest RMSE x sqrt(review bucket + lead time, in buckets):
     # the forecast error the stock must cover until the next receipt can arrive
     series = (
         con.execute(
             """
         with opening as (
-            -- stock in transit arrives within the first month of the plan
+            -- stock in transit arrives within the first bucket of the plan
             select sku_id, location_id, on_hand_qty + in_transit_qty as on_hand_qty
             from marts.fct_inventory_history
             where month_date = (select max(month_date) from marts.fct_inventory_history)
@@ -68,17 +68,17 @@ def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str) -> PlanInputs:
         .set_index(["sku_id", "location_id"])
     )
     series["safety_stock_qty"] = safety_stock(
-        series["target_service_level"], series["rmse_qty"], series["lead_time_days"]
+        series["target_service_level"], series["rmse_qty"], series["lead_time_days"], bucket.days
     )
     series = series.reindex(grid.index).reset_index()
     hours = (
         con.execute(
-            "select resource_id, month_date, available_hours from staging.stg_landing__capacity "
-            "where month_date between ? and ?",
+            "select resource_id, bucket_date, available_hours from intermediate.int_capacity_bucketed "
+            "where bucket_date between ? and ?",
             [buckets[0].date(), buckets[-1].date()],
         )
         .df()
-        .pivot_table(index="resource_id", columns="month_date", values="available_hours", aggfunc="sum")
+        .pivot_table(index="resource_id", columns="bucket_date", values="available_hours", aggfunc="sum")
     )
     hours = hours.reindex(columns=buckets, fill_value=0.0).fillna(0.0)
     return PlanInputs(series, grid.to_numpy(), buckets, hours)
@@ -92,15 +92,15 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def months_without_capacity(inputs: PlanInputs) -> list[str]:
-    """Horizon months in which no resource has any hours: usually a capacity file that stops too early."""
+def buckets_without_capacity(inputs: PlanInputs) -> list[str]:
+    """Horizon buckets in which no resource has any hours: usually a capacity file that stops too early."""
     empty = inputs.hours.sum(axis=0) <= 0
     return [str(pd.Timestamp(m).date()) for m in inputs.hours.columns[empty.to_numpy()]]
 
 
 def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig = PlanConfig()) -> dict:
-    inputs = load_inputs(con, cycle_id)
-    result = solve(inputs, cfg.costs)
+    inputs = load_inputs(con, cycle_id, cfg.bucket)
+    result = solve(inputs, cfg.costs.per_bucket(cfg.bucket.months))
     attrs = inputs.series[
         [
             "sku_id",
@@ -116,23 +116,23 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig = PlanCon
     reconciled = plan.assign(
         revenue_amount=plan["demand_met_qty"] * plan["net_price_amount"],
         inventory_value_amount=plan["closing_inventory_qty"] * plan["unit_cost_amount"],
-        month_date=pd.to_datetime(plan["month_date"]).dt.date,
+        bucket_date=pd.to_datetime(plan["bucket_date"]).dt.date,
     ).drop(columns=["plant_id", "resource_id", "units_per_hour", "net_price_amount", "unit_cost_amount"])
     supply = plan.assign(
         planned_hours=np.where(plan["units_per_hour"] > 0, plan["planned_supply_qty"] / plan["units_per_hour"], 0.0),
-        month_date=pd.to_datetime(plan["month_date"]).dt.date,
+        bucket_date=pd.to_datetime(plan["bucket_date"]).dt.date,
     )[
         [
             "plant_id",
             "resource_id",
             "sku_id",
             "location_id",
-            "month_date",
+            "bucket_date",
             "planned_supply_qty",
             "planned_hours",
         ]
     ]
-    capacity = result.resource_plan.assign(month_date=pd.to_datetime(result.resource_plan["month_date"]).dt.date)
+    capacity = result.resource_plan.assign(bucket_date=pd.to_datetime(result.resource_plan["bucket_date"]).dt.date)
     reconciled, supply, capacity = (_rounded(f) for f in (reconciled, supply, capacity))
     return {
         "plan_reconciled_rows": replace_cycle_rows(con, "planning.plan_reconciled", cycle_id, reconciled),
@@ -142,7 +142,8 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig = PlanCon
         "lp_constraints": result.constraints,
         "lp_objective": round(result.objective, 2),
         "shortage_qty": float(reconciled["shortage_qty"].sum()),
-        "months_without_capacity": months_without_capacity(inputs),
+        "bucket": cfg.bucket.name,
+        "buckets_without_capacity": buckets_without_capacity(inputs),
         "fill_rate_planned": float(
             reconciled["demand_met_qty"].sum() / max(reconciled["consensus_demand_qty"].sum(), 1e-9)
         ),

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import duckdb
 
+from sop.buckets import planning_bucket
 from sop.settings import Paths
+from sop.warehouse import add_new_columns
 
 # published table -> the warehouse relation it copies (rows of the cycle being published)
 PUBLISHED = {
@@ -37,7 +39,8 @@ def _existing_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def run(paths: Paths, cycle_id: str, run_id: str) -> dict:
+def run(paths: Paths, cycle_id: str, run_id: str, bucket: str | None = None) -> dict:
+    bucket = planning_bucket(bucket).name
     paths.publish_dir.mkdir(parents=True, exist_ok=True)
     tmp = paths.publish_dir / f".sop.{uuid.uuid4().hex}.duckdb"
     published_at = datetime.now(UTC).replace(tzinfo=None)
@@ -59,11 +62,14 @@ def run(paths: Paths, cycle_id: str, run_id: str) -> dict:
         counts = {}
         for table, source in PUBLISHED.items():
             select = (
-                f"select ? as cycle_id, ? as plan_version, ? as run_id, ? as published_at, "
+                f"select ? as cycle_id, ? as plan_version, ? as run_id, ? as published_at, ? as planning_bucket, "
                 f"src.* exclude (cycle_id) from wh.{source} as src where src.cycle_id = ?"
             )
-            params = [cycle_id, plan_version, run_id, published_at, cycle_id]
+            params = [cycle_id, plan_version, run_id, published_at, bucket, cycle_id]
             if table in old:
+                # a newer code version may publish more columns: the table grows, earlier versions read null
+                con.execute(f"create or replace temp table _incoming as {select} limit 0", params)
+                add_new_columns(con, table, "_incoming")
                 con.execute(f"insert into {table} by name {select}", params)
             else:
                 con.execute(f"create table {table} as {select}", params)
@@ -74,15 +80,16 @@ def run(paths: Paths, cycle_id: str, run_id: str) -> dict:
             if counts[table] == 0:
                 raise ValueError(f"publish {cycle_id}: {source} has no rows for the cycle; nothing is published")
             _latest_view(con, table)
-        if "publish_log" not in old:
-            con.execute(
-                "create table publish_log (cycle_id varchar, plan_version integer, run_id varchar, "
-                "published_at timestamp, code_version varchar, table_name varchar, row_count bigint)"
-            )
+        con.execute(
+            "create table if not exists publish_log (cycle_id varchar, plan_version integer, run_id varchar, "
+            "published_at timestamp, code_version varchar, table_name varchar, row_count bigint)"
+        )
+        con.execute("alter table publish_log add column if not exists planning_bucket varchar")
         for table, n in counts.items():
             con.execute(
-                "insert into publish_log values (?, ?, ?, ?, ?, ?, ?)",
-                [cycle_id, plan_version, run_id, published_at, version("open-sop"), table, n],
+                "insert into publish_log (cycle_id, plan_version, run_id, published_at, code_version, table_name, "
+                "row_count, planning_bucket) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [cycle_id, plan_version, run_id, published_at, version("open-sop"), table, n, bucket],
             )
         _write_parquet(con, paths.publish_parquet, cycle_id, plan_version)
         con.execute("detach wh")
@@ -95,6 +102,7 @@ def run(paths: Paths, cycle_id: str, run_id: str) -> dict:
     os.replace(tmp, paths.publish_db)  # atomic on POSIX: readers keep the file they opened
     return {
         "plan_version": plan_version,
+        "planning_bucket": bucket,
         "rows": counts,
         "publish_db": str(paths.publish_db),
         "parquet_dir": str(paths.publish_parquet),

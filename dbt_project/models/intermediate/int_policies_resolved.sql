@@ -2,7 +2,7 @@
 -- (sku > location > family, so sku+location beats sku, which beats family+location, ...).
 with series as (
     select distinct spine.sku_id, spine.location_id, products.family_id
-    from {{ ref('int_series_months_spined') }} as spine
+    from {{ ref('int_series_buckets_spined') }} as spine
     inner join {{ ref('stg_landing__products') }} as products on spine.sku_id = products.sku_id
 ),
 

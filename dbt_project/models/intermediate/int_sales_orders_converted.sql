@@ -1,7 +1,7 @@
--- Order lines of the history (before the cycle), valued in EUR at the month's average rate.
+-- Order lines of the history (before the first bucket of the plan), valued in EUR at the month's average rate.
 with orders as (
     select * from {{ ref('stg_landing__sales_orders') }}
-    where order_date < {{ cycle_start_date() }}
+    where order_bucket_date < {{ first_plan_bucket_date() }}
 ),
 
 fx as (
@@ -13,6 +13,7 @@ converted as (
         orders.order_id,
         orders.line_number,
         orders.order_month_date,
+        orders.order_bucket_date,
         orders.sku_id,
         orders.location_id,
         orders.ordered_qty,

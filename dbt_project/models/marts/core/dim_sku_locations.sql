@@ -1,7 +1,7 @@
 -- One row per sold (sku, location): the hierarchy, money and routing the forecast and the plan need.
 with spine as (
-    select sku_id, location_id, min(month_date) as first_month_date
-    from {{ ref('int_series_months_spined') }}
+    select sku_id, location_id, min(bucket_date) as first_bucket_date
+    from {{ ref('int_series_buckets_spined') }}
     group by sku_id, location_id
 ),
 
@@ -35,8 +35,8 @@ recent_prices as (
         sku_id,
         location_id,
         round(sum(shipped_revenue_amount) / nullif(sum(shipped_qty), 0), 4) as net_price_amount
-    from {{ ref('int_sales_orders_aggregated_monthly') }}
-    where month_date >= {{ dbt.dateadd('month', -3, cycle_start_date()) }}
+    from {{ ref('int_sales_orders_aggregated') }}
+    where bucket_date >= {{ dbt.dateadd('month', -3, cycle_start_date()) }}
     group by sku_id, location_id
 ),
 
@@ -54,11 +54,11 @@ joined as (
         coalesce(recent_prices.net_price_amount, products.list_price_amount) as net_price_amount,
         products.launch_date,
         products.end_date,
-        spine.first_month_date,
+        spine.first_bucket_date,
         routings.plant_id,
         routings.resource_id,
         routings.units_per_hour,
-        -- without a matching policy: a 95% service level and no lead time beyond the monthly bucket
+        -- without a matching policy: a 95% service level and no lead time beyond the planning bucket
         coalesce(policies.target_service_level, 0.95) as target_service_level,
         coalesce(policies.lead_time_days, 0) as lead_time_days,
         policies.policy_id

@@ -1,10 +1,10 @@
--- Monthly demand per series with zeros where nothing was ordered: the forecast's training data.
+-- Demand per series and planning bucket with zeros where nothing was ordered: the forecast's training data.
 with spine as (
-    select * from {{ ref('int_series_months_spined') }}
+    select * from {{ ref('int_series_buckets_spined') }}
 ),
 
-monthly as (
-    select * from {{ ref('int_sales_orders_aggregated_monthly') }}
+aggregated as (
+    select * from {{ ref('int_sales_orders_aggregated') }}
 ),
 
 series as (
@@ -15,22 +15,22 @@ filled as (
     select
         spine.sku_id,
         spine.location_id,
-        spine.month_date,
+        spine.bucket_date,
         series.family_id,
         series.region,
-        coalesce(monthly.ordered_qty, 0) as demand_qty,
-        coalesce(monthly.shipped_qty, 0) as shipped_qty,
-        coalesce(monthly.ordered_qty, 0) - coalesce(monthly.shipped_qty, 0) as lost_qty,
-        coalesce(monthly.shipped_revenue_amount, 0) as revenue_amount,
-        monthly.unit_price_amount
+        coalesce(aggregated.ordered_qty, 0) as demand_qty,
+        coalesce(aggregated.shipped_qty, 0) as shipped_qty,
+        coalesce(aggregated.ordered_qty, 0) - coalesce(aggregated.shipped_qty, 0) as lost_qty,
+        coalesce(aggregated.shipped_revenue_amount, 0) as revenue_amount,
+        aggregated.unit_price_amount
     from spine
     inner join series
         on spine.sku_id = series.sku_id
         and spine.location_id = series.location_id
-    left join monthly
-        on spine.sku_id = monthly.sku_id
-        and spine.location_id = monthly.location_id
-        and spine.month_date = monthly.month_date
+    left join aggregated
+        on spine.sku_id = aggregated.sku_id
+        and spine.location_id = aggregated.location_id
+        and spine.bucket_date = aggregated.bucket_date
 )
 
 select * from filled

@@ -1,4 +1,4 @@
--- Forecast accuracy per cycle and model, by family and in total (family_id = 'ALL'), on held-out months.
+-- Forecast accuracy per cycle and model, by family and in total (family_id = 'ALL'), on held-out buckets.
 -- WAPE = sum |forecast - actual| / sum actual; bias = (sum forecast - sum actual) / sum actual.
 with errors as (
     select * from {{ ref('fct_forecast_series_errors') }}
@@ -10,7 +10,7 @@ aggregated as (
         model_name,
         coalesce(family_id, 'ALL') as family_id,
         count(*) as series_count,
-        max(evaluated_months) as evaluated_months,
+        max(evaluated_buckets) as evaluated_buckets,
         round(sum(actual_qty), 6) as actual_qty,
         round(sum(forecast_qty), 6) as forecast_qty,
         round(sum(abs_error_qty), 6) as abs_error_qty
@@ -24,7 +24,7 @@ kpis as (
         cast(model_name as varchar) as model_name,
         cast(family_id as varchar) as family_id,
         cast(series_count as bigint) as series_count,
-        cast(evaluated_months as bigint) as evaluated_months,
+        cast(evaluated_buckets as bigint) as evaluated_buckets,
         cast(actual_qty as double) as actual_qty,
         cast(forecast_qty as double) as forecast_qty,
         cast(abs_error_qty as double) as abs_error_qty,

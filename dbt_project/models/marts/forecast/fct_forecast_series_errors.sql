@@ -1,10 +1,10 @@
--- Backtest errors per cycle, model and series, over the held-out months: the grain safety stock reads.
+-- Backtest errors per cycle, model and series, over the held-out buckets: the grain safety stock reads.
 with backtest as (
     select * from {{ source('forecast', 'backtest_forecast') }}
 ),
 
 actuals as (
-    select sku_id, location_id, month_date, family_id, region, demand_qty
+    select sku_id, location_id, bucket_date, family_id, region, demand_qty
     from {{ ref('fct_demand_history') }}
 ),
 
@@ -22,7 +22,7 @@ paired as (
     inner join actuals
         on backtest.sku_id = actuals.sku_id
         and backtest.location_id = actuals.location_id
-        and backtest.month_date = actuals.month_date
+        and backtest.bucket_date = actuals.bucket_date
 ),
 
 per_series as (
@@ -33,7 +33,7 @@ per_series as (
         location_id,
         family_id,
         region,
-        count(*) as evaluated_months,
+        count(*) as evaluated_buckets,
         round(sum(actual_qty), 6) as actual_qty,
         round(sum(forecast_qty), 6) as forecast_qty,
         round(sum(abs(forecast_qty - actual_qty)), 6) as abs_error_qty,

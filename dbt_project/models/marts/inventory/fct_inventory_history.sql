@@ -5,7 +5,10 @@ with snapshots as (
 ),
 
 demand as (
-    select sku_id, location_id, month_date, shipped_qty from {{ ref('fct_demand_history') }}
+    -- monthly whatever the planning bucket: snapshots are month-end
+    select sku_id, location_id, order_month_date as month_date, sum(shipped_qty) as shipped_qty
+    from {{ ref('int_sales_orders_converted') }}
+    group by sku_id, location_id, order_month_date
 ),
 
 products as (

@@ -1,7 +1,12 @@
 -- Consensus demand of the cycle: the statistical forecast, replaced by a planner's override where one exists
 -- (the latest override per series and month wins). The demand the supply plan must meet.
+-- Overrides are monthly, as planners think; in weekly buckets a month's override is spread over the weeks
+-- that start in it, in proportion to the statistical forecast (evenly where that forecast is zero).
 with statistical as (
-    select * from {{ source('forecast', 'demand_forecast') }}
+    select
+        forecasts.*,
+        cast(date_trunc('month', bucket_date) as date) as month_date
+    from {{ source('forecast', 'demand_forecast') }} as forecasts
     where cycle_id = '{{ cycle_id() }}' and model_name = 'lightgbm'
 ),
 
@@ -24,25 +29,44 @@ overrides as (
     where override_rank = 1
 ),
 
+shares as (
+    -- each bucket's share of its month (1 for monthly buckets)
+    select
+        sku_id,
+        location_id,
+        bucket_date,
+        coalesce(
+            forecast_qty / nullif(sum(forecast_qty) over (partition by sku_id, location_id, month_date), 0),
+            1.0 / count(*) over (partition by sku_id, location_id, month_date)
+        ) as share_of_month
+    from statistical
+),
+
 consensus as (
     select
         cast(statistical.cycle_id as varchar) as cycle_id,
         cast(statistical.sku_id as varchar) as sku_id,
         cast(statistical.location_id as varchar) as location_id,
-        cast(statistical.month_date as date) as month_date,
+        cast(statistical.bucket_date as date) as bucket_date,
         cast(statistical.forecast_qty as double) as statistical_forecast_qty,
         cast(baseline.forecast_qty as double) as baseline_forecast_qty,
-        cast(overrides.override_qty as double) as override_qty,
-        cast(coalesce(overrides.override_qty, statistical.forecast_qty) as double) as consensus_demand_qty,
+        cast(round(overrides.override_qty * shares.share_of_month, 4) as double) as override_qty,
+        cast(
+            coalesce(round(overrides.override_qty * shares.share_of_month, 4), statistical.forecast_qty) as double
+        ) as consensus_demand_qty,
         cast(overrides.override_id as varchar) as override_id,
         cast(overrides.planner as varchar) as override_planner,
         cast(overrides.reason as varchar) as override_reason,
         overrides.override_id is not null as is_overridden
     from statistical
+    inner join shares
+        on statistical.sku_id = shares.sku_id
+        and statistical.location_id = shares.location_id
+        and statistical.bucket_date = shares.bucket_date
     left join baseline
         on statistical.sku_id = baseline.sku_id
         and statistical.location_id = baseline.location_id
-        and statistical.month_date = baseline.month_date
+        and statistical.bucket_date = baseline.bucket_date
     left join overrides
         on statistical.sku_id = overrides.sku_id
         and statistical.location_id = overrides.location_id

@@ -1,13 +1,13 @@
--- Customer service per series and month: fill rate (units) and on-time-in-full (order lines).
-with monthly as (
-    select * from {{ ref('int_sales_orders_aggregated_monthly') }}
+-- Customer service per series and planning bucket: fill rate (units) and on-time-in-full (order lines).
+with aggregated as (
+    select * from {{ ref('int_sales_orders_aggregated') }}
 ),
 
 kpis as (
     select
         sku_id,
         location_id,
-        month_date,
+        bucket_date,
         ordered_qty,
         shipped_qty,
         ordered_qty - shipped_qty as unfilled_qty,
@@ -16,7 +16,7 @@ kpis as (
         on_time_in_full_lines,
         cast(on_time_in_full_lines as double) / nullif(order_lines, 0) as on_time_in_full_rate,
         ordered_qty > shipped_qty as had_stockout
-    from monthly
+    from aggregated
 )
 
 select * from kpis

@@ -10,6 +10,7 @@ renamed as (
         requested_date,
         ship_date,
         cast(date_trunc('month', order_date) as date) as order_month_date,
+        {{ bucket_start('order_date') }} as order_bucket_date,
         sku_id,
         location_id,
         ordered_qty,

@@ -1,3 +1,4 @@
+-- Order lines summed per series and planning bucket (month, or ISO week).
 -- Money sums are rounded: parallel float sums differ in the last bits between runs, and reruns must match.
 with lines as (
     select * from {{ ref('int_sales_orders_converted') }}
@@ -7,7 +8,7 @@ aggregated as (
     select
         sku_id,
         location_id,
-        order_month_date as month_date,
+        order_bucket_date as bucket_date,
         sum(ordered_qty) as ordered_qty,
         sum(shipped_qty) as shipped_qty,
         round(sum(ordered_local_amount) / nullif(sum(ordered_qty), 0), 4) as unit_price_amount,
@@ -16,7 +17,7 @@ aggregated as (
         count(*) as order_lines,
         sum(case when is_on_time_in_full then 1 else 0 end) as on_time_in_full_lines
     from lines
-    group by sku_id, location_id, order_month_date
+    group by sku_id, location_id, order_bucket_date
 )
 
 select * from aggregated

@@ -1,0 +1,45 @@
+-- Regular hours per resource and planning bucket. Capacity arrives per month; a week gets the hours of its
+-- calendar days, each day 1/(days in its month) of that month's hours (a week across a month end takes
+-- from both). For monthly buckets this returns the months unchanged.
+with capacity as (
+    select
+        plant_id,
+        resource_id,
+        month_date,
+        available_hours,
+        {{ dbt.datediff('month_date', dbt.dateadd('month', 1, 'month_date'), 'day') }} as days_in_month
+    from {{ ref('stg_landing__capacity') }}
+),
+
+days as (
+    {{ period_spine(
+        "(select min(month_date) from capacity)",
+        "(select max(" ~ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'month_date')) ~ ") from capacity)",
+        'day'
+    ) }}
+),
+
+daily as (
+    select
+        capacity.plant_id,
+        capacity.resource_id,
+        days.period_date as day_date,
+        capacity.available_hours / capacity.days_in_month as available_hours
+    from capacity
+    inner join days
+        on days.period_date >= capacity.month_date
+        and days.period_date < {{ dbt.dateadd('month', 1, 'capacity.month_date') }}
+),
+
+bucketed as (
+    select
+        plant_id,
+        resource_id,
+        {{ bucket_start('day_date') }} as bucket_date,
+        round(sum(available_hours), 4) as available_hours,
+        count(*) as calendar_days
+    from daily
+    group by plant_id, resource_id, {{ bucket_start('day_date') }}
+)
+
+select * from bucketed
