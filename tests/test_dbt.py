@@ -1,54 +1,13 @@
 """`dbt build` of the history models on a real DuckDB warehouse, with its data tests, and KPIs that add up."""
 
 import json
-import os
-import subprocess
 
 import duckdb
 import pytest
 
-from sop.contract import ENTITIES
-from sop.ingest import load_entity
-from sop.settings import DBT_PROJECT_DIR, dbt_executable
+from sop.settings import DBT_PROJECT_DIR
 from tests.conftest import SMALL
-
-
-def build_history(home, small_frames, bucket: str):
-    """Land the small company and `dbt build` the history models in ``bucket``s, as the cycle does."""
-    from sop.sample_company import write_landing
-
-    write_landing(small_frames, home / "landing")
-    warehouse = home / "warehouse.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        for entity in ENTITIES:
-            load_entity(con, entity, home / "landing", home / "archive")
-    env = {
-        **os.environ,
-        "SOP_WAREHOUSE": str(warehouse),
-        "SOP_CYCLE_ID": SMALL.cycle_id,
-        "SOP_BUCKET": bucket,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    target = home / "target"
-    proc = subprocess.run(
-        [
-            dbt_executable(),
-            "build",
-            "--select",
-            "tag:history",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(target),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    return proc, results, warehouse
+from tests.dbt_runs import build_history
 
 
 @pytest.fixture(scope="module")

@@ -62,3 +62,17 @@
 {% macro cycle_id() -%}
     {{ env_var('SOP_CYCLE_ID', var('cycle_id')) }}
 {%- endmacro %}
+
+{#- round(x, digits) for a double: PostgreSQL rounds only numerics, DuckDB rounds doubles directly (its plain
+    numeric is DECIMAL(18,3), which would cut digits). -#}
+{% macro round_to(expression, digits) -%}
+    {{ return(adapter.dispatch('round_to')(expression, digits)) }}
+{%- endmacro %}
+
+{% macro default__round_to(expression, digits) -%}
+    cast(round(cast({{ expression }} as numeric), {{ digits }}) as double precision)
+{%- endmacro %}
+
+{% macro duckdb__round_to(expression, digits) -%}
+    round({{ expression }}, {{ digits }})
+{%- endmacro %}

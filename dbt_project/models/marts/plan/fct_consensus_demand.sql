@@ -48,11 +48,11 @@ consensus as (
         cast(statistical.sku_id as varchar) as sku_id,
         cast(statistical.location_id as varchar) as location_id,
         cast(statistical.bucket_date as date) as bucket_date,
-        cast(statistical.forecast_qty as double) as statistical_forecast_qty,
-        cast(baseline.forecast_qty as double) as baseline_forecast_qty,
-        cast(round(overrides.override_qty * shares.share_of_month, 4) as double) as override_qty,
+        cast(statistical.forecast_qty as double precision) as statistical_forecast_qty,
+        cast(baseline.forecast_qty as double precision) as baseline_forecast_qty,
+        cast({{ round_to("overrides.override_qty * shares.share_of_month", 4) }} as double precision) as override_qty,
         cast(
-            coalesce(round(overrides.override_qty * shares.share_of_month, 4), statistical.forecast_qty) as double
+            coalesce({{ round_to("overrides.override_qty * shares.share_of_month", 4) }}, statistical.forecast_qty) as double precision
         ) as consensus_demand_qty,
         cast(overrides.override_id as varchar) as override_id,
         cast(overrides.planner as varchar) as override_planner,
