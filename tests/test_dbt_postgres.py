@@ -25,6 +25,9 @@ COMPARED = {
     "marts.fct_inventory_history": (["sku_id", "location_id", "month_date"], ["on_hand_qty", "days_of_supply"]),
     "marts.fct_capacity_utilization": (["plant_id", "resource_id", "month_date"], ["capacity_utilization"]),
     "marts.dim_sku_locations": (["sku_id", "location_id"], ["net_price_amount", "target_service_level"]),
+    "marts.fct_inventory_health": (["sku_id", "location_id", "month_date"], ["inventory_turns", "excess_qty"]),
+    "marts.fct_financials_monthly": (["month_date", "family_id", "region"], ["revenue_amount", "margin_amount"]),
+    "marts.dim_portfolio_segments": (["sku_id", "location_id"], ["revenue_amount", "demand_cv"]),
     "marts.fct_forecast_accuracy": (["cycle_id", "model_name", "family_id"], ["wape", "bias"]),
     "marts.fct_consensus_demand": (["cycle_id", "sku_id", "location_id", "bucket_date"], ["consensus_demand_qty"]),
 }

@@ -5,10 +5,7 @@ with snapshots as (
 ),
 
 demand as (
-    -- monthly whatever the planning bucket: snapshots are month-end
-    select sku_id, location_id, order_month_date as month_date, sum(shipped_qty) as shipped_qty
-    from {{ ref('int_sales_orders_converted') }}
-    group by sku_id, location_id, order_month_date
+    select * from {{ ref('int_sales_orders_monthly') }}
 ),
 
 products as (
