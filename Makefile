@@ -25,7 +25,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 # dbt's manifest is built once per change of the dbt project, not parsed on every import of the definitions;
 # the Dagster instance's settings (one warehouse writer, no telemetry) are written when missing.
-DBT_FILES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f) \
+DBT_FILES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests dbt_project/seeds -type f) \
 	dbt_project/dbt_project.yml dbt_project/profiles.yml
 dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_FILES)
 	$(BIN)/python -m orchestration.prepare

@@ -70,6 +70,7 @@ def _direct(cycle: str) -> dict:
     timed("dbt_post_forecast", lambda: dbt("tag:post_forecast"))
     with duckdb.connect(str(paths.warehouse)) as con:
         timed("plan", lambda: plan.run(con, cycle))
+    timed("dbt_review", lambda: dbt("tag:review"))
     timed("publish", lambda: publish.run(paths, cycle, "direct"))
     return stages
 

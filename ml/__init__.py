@@ -4,9 +4,9 @@ One long-format contract on every public function: ``unique_id`` (series), ``ds`
 ``y`` (target); static attributes in a frame keyed by ``unique_id``. Renaming happens at the edge.
 """
 
-from ml.baselines import seasonal_naive
+from ml.baselines import naive, seasonal_naive
 from ml.features import FeatureSpec
 from ml.forecaster import GlobalForecaster
 from ml.metrics import bias, wape
 
-__all__ = ["FeatureSpec", "GlobalForecaster", "bias", "seasonal_naive", "wape"]
+__all__ = ["FeatureSpec", "GlobalForecaster", "bias", "naive", "seasonal_naive", "wape"]

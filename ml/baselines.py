@@ -25,3 +25,11 @@ def seasonal_naive(df: pd.DataFrame, h: int, season_length: int = 12, freq: str 
         copied = values[:, src] if src >= 0 else np.full(len(values), np.nan)
         values[:, t] = np.where(np.isnan(copied), fallback, copied)
     return panel.to_long(T, "y_hat")
+
+
+def naive(df: pd.DataFrame, h: int, freq: str = "MS") -> pd.DataFrame:
+    """Every future bucket repeats the last observed one (seasonal naive with a season of one bucket).
+
+    The first stage of forecast value added: what any forecast must beat. Returns ``unique_id, ds, y_hat``.
+    """
+    return seasonal_naive(df, h, season_length=1, freq=freq)

@@ -15,7 +15,11 @@ from orchestration.plan.assets import supply_plan  # noqa: E402
 from orchestration.publish.assets import sop_plan  # noqa: E402
 from orchestration.quality.checks import gx_checks  # noqa: E402
 from orchestration.resources import SopHome  # noqa: E402
-from orchestration.transform.assets import dbt_history_models, dbt_post_forecast_models  # noqa: E402
+from orchestration.transform.assets import (  # noqa: E402
+    dbt_history_models,
+    dbt_post_forecast_models,
+    dbt_review_models,
+)
 
 # Written by every ingest asset; declared so the dbt sources that read it sit in the ingest group.
 load_log = dg.AssetSpec(
@@ -33,6 +37,7 @@ defs = dg.Definitions(
         demand_forecast,
         dbt_post_forecast_models,
         supply_plan,
+        dbt_review_models,
         sop_plan,
     ],
     asset_checks=gx_checks,

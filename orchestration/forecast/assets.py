@@ -6,7 +6,10 @@ from orchestration.partitions import cycle_partitions, one_cycle_per_run
 from orchestration.resources import WAREHOUSE_POOL, SopHome
 
 FORECAST_TABLES = {
-    "demand_forecast": "Future demand per cycle, model (lightgbm, seasonal_naive), SKU, location and planning bucket.",
+    "demand_forecast": (
+        "Future demand per cycle, model (lightgbm, seasonal_naive, naive), SKU, location and planning bucket; "
+        "every cycle is kept: the archive that accuracy by lag scores."
+    ),
     "backtest_forecast": "Forecasts of the last held-out history buckets, per model, to score against actuals.",
 }
 

@@ -1,5 +1,6 @@
-"""dbt models as assets, in two steps around the forecast: history marts first, then the marts that read
-what the forecast wrote (forecast accuracy, consensus demand)."""
+"""dbt models as assets, in three steps: history marts before the forecast; the marts that read what the
+forecast wrote (consensus demand, backtest accuracy) before the plan; after the plan, the review marts that
+score earlier cycles' archived forecasts and plans against the actuals that arrived since."""
 
 import os
 from contextlib import contextmanager
@@ -50,3 +51,4 @@ def dbt_models(select: str, name: str) -> dg.AssetsDefinition:
 
 dbt_history_models = dbt_models("tag:history", "dbt_history_models")
 dbt_post_forecast_models = dbt_models("tag:post_forecast", "dbt_post_forecast_models")
+dbt_review_models = dbt_models("tag:review", "dbt_review_models")

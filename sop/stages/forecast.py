@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ml import GlobalForecaster, seasonal_naive
+from ml import GlobalForecaster, naive, seasonal_naive
 from ml.backtest import holdout_forecasts
 from sop.buckets import Bucket, planning_bucket
 from sop.warehouse import replace_cycle_rows
@@ -79,10 +79,11 @@ def future_exogenous(
     return future.fillna({"event_days": 0.0})
 
 
-def _to_warehouse(frame: pd.DataFrame) -> pd.DataFrame:
+def _to_warehouse(frame: pd.DataFrame, bucket: Bucket) -> pd.DataFrame:
     ids = frame["unique_id"].str.split(SEP, n=1, expand=True)
     return pd.DataFrame(
         {
+            "planning_bucket": bucket.name,  # the archive may hold cycles planned at another grain
             "model_name": frame["model_name"],
             "sku_id": ids[0],
             "location_id": ids[1],
@@ -115,12 +116,13 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
     backtest = apply_lifecycle(holdout_forecasts(history, static, holdout, make_model), static)
 
     model = make_model().fit(history, static)
+    target = history[["unique_id", "ds", "y"]]
+    # every method is archived per cycle: accuracy by lag and forecast value added score them once actuals arrive
     future = pd.concat(
         [
             model.predict(horizon, future_exogenous(con, history, horizon, bucket.freq)).assign(model_name="lightgbm"),
-            seasonal_naive(history[["unique_id", "ds", "y"]], horizon, bucket.season_length, bucket.freq).assign(
-                model_name="seasonal_naive"
-            ),
+            seasonal_naive(target, horizon, bucket.season_length, bucket.freq).assign(model_name="seasonal_naive"),
+            naive(target, horizon, bucket.freq).assign(model_name="naive"),
         ],
         ignore_index=True,
     )
@@ -128,9 +130,13 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
     model.save(model_dir)
     scored = backtest.merge(history, on=["unique_id", "ds"])
     wape = {name: float((g.y_hat - g.y).abs().sum() / g.y.sum()) for name, g in scored.groupby("model_name")}
+    archived = {
+        table: replace_cycle_rows(con, f"forecast.{table}", cycle_id, _to_warehouse(frame, bucket))
+        for table, frame in (("demand_forecast", future), ("backtest_forecast", backtest))
+    }
     return {
-        "demand_forecast_rows": replace_cycle_rows(con, "forecast.demand_forecast", cycle_id, _to_warehouse(future)),
-        "backtest_rows": replace_cycle_rows(con, "forecast.backtest_forecast", cycle_id, _to_warehouse(backtest)),
+        "demand_forecast_rows": archived["demand_forecast"],
+        "backtest_rows": archived["backtest_forecast"],
         "series": int(history["unique_id"].nunique()),
         "bucket": bucket.name,
         "horizon_buckets": horizon,

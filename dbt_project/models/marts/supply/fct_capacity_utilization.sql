@@ -36,6 +36,7 @@ kpis as (
         capacity.available_hours,
         coalesce(used.used_hours, 0) as used_hours,
         coalesce(used.produced_qty, 0) as produced_qty,
+        coalesce(used.standard_hours, 0) as standard_hours,
         coalesce(used.used_hours, 0) / nullif(capacity.available_hours, 0) as capacity_utilization,
         used.standard_hours / nullif(used.used_hours, 0) as production_efficiency
     from capacity

@@ -1,0 +1,35 @@
+{#- KPIs roll up the product-location hierarchy the same way everywhere: per series (sku x location), per
+    family, per region and in total. `hierarchy_grouping_sets(by)` groups by the columns in `by` at each level;
+    `aggregation_level()` names the level of a row; `level_member(column)` shows 'ALL' where a row sums over
+    that column. -#}
+{% macro hierarchy_grouping_sets(by, series=true) -%}
+    grouping sets (
+        {%- if series %}
+        ({{ (by + ['sku_id', 'location_id', 'family_id', 'region']) | join(', ') }}),
+        {%- endif %}
+        ({{ (by + ['family_id']) | join(', ') }}),
+        ({{ (by + ['region']) | join(', ') }}),
+        ({{ by | join(', ') }})
+    )
+{%- endmacro %}
+
+{% macro aggregation_level(series=true) -%}
+    case
+        {%- if series %}
+        when grouping(sku_id) = 0 then 'sku_location'
+        {%- endif %}
+        when grouping(family_id) = 0 then 'family'
+        when grouping(region) = 0 then 'region'
+        else 'total'
+    end
+{%- endmacro %}
+
+{% macro level_member(column) -%}
+    case when grouping({{ column }}) = 1 then 'ALL' else {{ column }} end
+{%- endmacro %}
+
+{#- The first bucket a cycle plans, from its id (YYYY-MM): the bucket its first day falls in. -#}
+{% macro cycle_first_bucket_date(cycle_id_expression) -%}
+    {{ bucket_start("cast(" ~ cycle_id_expression ~ " || '-01' as date)") }}
+{%- endmacro %}
+
