@@ -12,7 +12,7 @@ export SOP_BUCKET ?= $(if $(filter supplygraph,$(DATA)),week,month)
 export DAGSTER_HOME := $(SOP_HOME)/dagster
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test ui clean lint lock prepare
+.PHONY: demo test ui docs clean lint lock prepare
 
 # The stamp is rebuilt only when the lock or the project metadata change.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -44,6 +44,13 @@ test: prepare
 ui: prepare
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dagster dev --host 127.0.0.1 --port $${SOP_UI_PORT:-3000} -w workspace.yaml
+
+# dbt's documentation site (models, columns, lineage) over the warehouse `make demo` built.
+docs: export SOP_WAREHOUSE := $(SOP_HOME)/warehouse.duckdb
+docs: prepare
+	$(BIN)/dbt docs generate --quiet --project-dir dbt_project --profiles-dir dbt_project --target-path target/docs
+	$(BIN)/dbt docs serve --project-dir dbt_project --profiles-dir dbt_project --target-path target/docs \
+	  --host 127.0.0.1 --port $${SOP_DOCS_PORT:-8080} --no-browser
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

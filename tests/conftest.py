@@ -15,9 +15,23 @@ from sop.settings import Paths, export_environment
 SMALL = SampleConfig(n_skus=30, n_locations=10, history_months=36, horizon_months=18, seed=11)
 
 
+# Two cycles six months apart: the later one scores the earlier one's forecasts at lags 1 to 6.
+ARCHIVED_CYCLES = ["2025-07", SMALL.cycle_id]
+
+
 @pytest.fixture(scope="session")
 def small_frames():
     return generate(SMALL)
+
+
+@pytest.fixture(scope="session")
+def archived(tmp_path_factory, small_frames):
+    """A warehouse that ran ARCHIVED_CYCLES (dbt steps and the Python stages, no Dagster), each step checked."""
+    from tests.dbt_runs import build_cycles
+
+    built = build_cycles(tmp_path_factory.mktemp("archive"), small_frames, ARCHIVED_CYCLES)
+    assert not built.failures, built.failures[0]
+    return built
 
 
 @pytest.fixture

@@ -107,6 +107,7 @@ def test_published_tables_have_their_columns_and_carry_cycle_and_version(env):
         },
         "forecast_accuracy": {"model_name", "family_id", "wape", "bias", "actual_qty", "forecast_qty"},
         "capacity_plan": {"resource_id", "bucket_date", "available_hours", "planned_hours", "overtime_hours"},
+        "kpi_scorecard": {"month_date", "aggregation_level", "family_id", "region", "fill_rate", "inventory_turns"},
     }
     assert set(expected) == set(PUBLISHED)
     for table, columns in expected.items():

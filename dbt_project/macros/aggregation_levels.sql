@@ -33,3 +33,9 @@
     {{ bucket_start("cast(" ~ cycle_id_expression ~ " || '-01' as date)") }}
 {%- endmacro %}
 
+
+{#- A sum over the rows that match `condition`, rounded: float sums in another order must not make reruns
+    differ. -#}
+{% macro sum_where(condition, expression, digits=4) -%}
+    {{ round_to('sum(case when ' ~ condition ~ ' then ' ~ expression ~ ' end)', digits) }}
+{%- endmacro %}

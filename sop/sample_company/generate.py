@@ -103,16 +103,18 @@ def _inventory(cfg, series, sup) -> pd.DataFrame:
 
 
 def _budget(cfg, series, expected, net_price_eur) -> pd.DataFrame:
-    """The annual operating plan: expected demand of the horizon plus a 5% stretch, by family and region."""
-    h = cfg.history_months
-    qty = expected[:, h:] * 1.05
+    """The annual operating plan: expected demand plus a 5% stretch, by family and region, for the last year
+    of history (so actuals have a budget to be compared with) and the horizon."""
+    start = max(cfg.history_months - 12, 0)
+    months = cfg.all_months[start:]
+    qty = expected[:, start:] * 1.05
     frame = pd.DataFrame(
         {
-            "family_id": np.repeat(series["family_id"].to_numpy(), cfg.horizon_months),
-            "region": np.repeat(series["region"].to_numpy(), cfg.horizon_months),
-            "month": np.tile(cfg.horizon.start_time.to_numpy(), len(series)),
+            "family_id": np.repeat(series["family_id"].to_numpy(), len(months)),
+            "region": np.repeat(series["region"].to_numpy(), len(months)),
+            "month": np.tile(months.start_time.to_numpy(), len(series)),
             "budget_qty": qty.ravel(),
-            "budget_revenue": (qty * net_price_eur[:, h:]).ravel(),
+            "budget_revenue": (qty * net_price_eur[:, start:]).ravel(),
         }
     )
     out = frame.groupby(["month", "family_id", "region"], as_index=False).sum()

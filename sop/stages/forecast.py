@@ -100,7 +100,8 @@ def apply_lifecycle(forecast: pd.DataFrame, static: pd.DataFrame) -> pd.DataFram
     return forecast.assign(y_hat=np.where(gone, 0.0, forecast["y_hat"]))
 
 
-def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: ForecastConfig = ForecastConfig()):
+def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: ForecastConfig | None = None):
+    cfg = cfg or ForecastConfig()  # built per call: the bucket comes from SOP_BUCKET as it is now
     history, static = load_history(con)
     if history.empty:
         raise ValueError(f"cycle {cycle_id}: marts.fct_demand_history is empty; nothing to forecast")

@@ -98,7 +98,8 @@ def buckets_without_capacity(inputs: PlanInputs) -> list[str]:
     return [str(pd.Timestamp(m).date()) for m in inputs.hours.columns[empty.to_numpy()]]
 
 
-def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig = PlanConfig()) -> dict:
+def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig | None = None) -> dict:
+    cfg = cfg or PlanConfig()  # built per call: the bucket comes from SOP_BUCKET as it is now
     inputs = load_inputs(con, cycle_id, cfg.bucket)
     result = solve(inputs, cfg.costs.per_bucket(cfg.bucket.months))
     attrs = inputs.series[

@@ -28,6 +28,7 @@ PUBLISHED = {
     "supply_plan": "planning.supply_plan",
     "capacity_plan": "planning.capacity_plan",
     "forecast_accuracy": "marts.fct_forecast_accuracy",
+    "kpi_scorecard": "marts.fct_kpi_scorecard",  # the KPI trend as of the cycle, for the meeting and BI
 }
 
 

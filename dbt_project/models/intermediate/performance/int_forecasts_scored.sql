@@ -1,27 +1,14 @@
 -- Every archived forecast of an earlier cycle whose bucket now has an actual, with the series' naive scale as
 -- it stood when the forecast was made. forecast_lag = the horizon step in planning buckets: 1 for the first
 -- bucket the cycle planned, k for the k-th. Models: those the forecast stage archives, and the consensus.
-with forecasts as (
-    select
-        cycle_id,
-        model_name,
-        sku_id,
-        location_id,
-        bucket_date,
-        forecast_qty,
-        coalesce(planning_bucket, 'month') as planning_bucket
-    from {{ source('forecast', 'demand_forecast') }}
-    where cycle_id < '{{ cycle_id() }}'
+with cycles as (
+    select * from {{ ref('int_cycles_archived') }}
 ),
 
-cycles as (
-    -- only cycles planned at today's grain: a home that switched between months and weeks keeps both archives
-    select
-        cycle_id,
-        {{ cycle_first_bucket_date('cycle_id') }} as first_bucket_date
-    from forecasts
-    group by cycle_id
-    having min(planning_bucket) = '{{ bucket() }}' and max(planning_bucket) = '{{ bucket() }}'
+forecasts as (
+    select cycle_id, model_name, sku_id, location_id, bucket_date, forecast_qty
+    from {{ source('forecast', 'demand_forecast') }}
+    where cycle_id < '{{ cycle_id() }}'
 ),
 
 consensus as (

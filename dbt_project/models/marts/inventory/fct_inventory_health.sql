@@ -53,19 +53,28 @@ health as (
         month_date,
         on_hand_qty,
         inventory_value_amount,
-        shipped_cost_12m * 12.0 / months_12m / nullif(avg_inventory_value_12m, 0) as inventory_turns,
+        avg_daily_shipped_qty,
+        shipped_cost_12m * 12.0 / months_12m as annual_shipped_cost_amount,
+        avg_inventory_value_12m as avg_inventory_value_amount,
         {{ round_to("greatest(on_hand_qty - 90 * coalesce(avg_daily_shipped_qty, 0), 0)", 4) }} as excess_qty,
         on_hand_qty > 0
         and (ordered_qty_6m = 0 and months_6m = 6 or coalesce(end_date < month_date, false)) as is_obsolete
     from windowed
 ),
 
-flagged as (
+turned as (
     select
         health.*,
+        annual_shipped_cost_amount / nullif(avg_inventory_value_amount, 0) as inventory_turns
+    from health
+),
+
+flagged as (
+    select
+        turned.*,
         excess_qty * (inventory_value_amount / nullif(on_hand_qty, 0)) as excess_value_amount,
         on_hand_qty > 0 and not is_obsolete and coalesce(inventory_turns, 0) < 2 as is_slow_mover
-    from health
+    from turned
 )
 
 select * from flagged
