@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-PUBLISH_STEP = "publish__sop_plan"
+PUBLISH_STEP = "publish"
 
 
 @dataclass

@@ -58,6 +58,12 @@ class Paths:
     def models(self) -> Path:
         return self.home / "models"
 
+    @property
+    def dbt_target(self) -> Path:
+        """dbt's artifacts and partial-parse state for this home's warehouse (dbt hashes the warehouse path
+        into its parse state, so each home keeps its own)."""
+        return self.home / "dbt" / "target"
+
 
 def sop_home() -> Path:
     return Path(os.environ.get("SOP_HOME") or PROJECT_ROOT / "var").resolve()

@@ -1,35 +1,65 @@
-"""Publish the cycle's plan to the BI store (a separate DuckDB file, swapped atomically, plus Parquet)."""
+"""Publish the cycle's plan to the BI store (a separate DuckDB file, swapped atomically, plus Parquet).
+
+One asset per published table, all written by one step: the store is replaced as a whole, so the tables are
+never from different versions. Each carries its columns and their lineage to the warehouse relation it copies.
+"""
 
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions, one_cycle_per_run
 from orchestration.resources import WAREHOUSE_POOL, SopHome
-from sop.stages.publish import PUBLISHED
+from sop.stages.publish import PUBLISHED, VERSION_COLUMNS
+
+PUBLISH_DESCRIPTION = (
+    "In publish/sop.duckdb (versioned by cycle_id and plan_version, newest version per cycle in {table}_latest) "
+    "and as Parquet under publish/parquet/{table}. Copies {source} for the cycle."
+)
 
 
-@dg.asset(
-    key=["publish", "sop_plan"],
-    group_name="publish",
-    kinds={"duckdb", "parquet"},
-    owners=["team:sop"],
+def published_table_metadata(table: str, source: str, columns: list[tuple[str, str]]) -> dict:
+    """Row-independent metadata of a published table: its columns, and each copied column's source column."""
+    source_key = dg.AssetKey(source.split("."))
+    return {
+        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(name, kind) for name, kind in columns]),
+        "dagster/column_lineage": dg.TableColumnLineage(
+            deps_by_column={
+                name: [dg.TableColumnDep(asset_key=source_key, column_name=name)]
+                for name, _ in columns
+                if name not in VERSION_COLUMNS
+            }
+        ),
+    }
+
+
+@dg.multi_asset(
+    name="publish",
+    specs=[
+        dg.AssetSpec(
+            ["publish", table],
+            description=PUBLISH_DESCRIPTION.format(table=table, source=source),
+            deps=[source.split(".")],
+            group_name="publish",
+            kinds={"duckdb", "parquet"},
+            owners=["team:sop"],
+        )
+        for table, source in PUBLISHED.items()
+    ],
     partitions_def=cycle_partitions,
     backfill_policy=one_cycle_per_run,
     pool=WAREHOUSE_POOL,
-    deps=[source.split(".") for source in PUBLISHED.values()],
-    description=(
-        "The published plan: " + ", ".join(PUBLISHED) + " in publish/sop.duckdb (versioned by cycle_id and "
-        "plan_version, with *_latest views) and Parquet under publish/parquet."
-    ),
+    can_subset=False,
 )
-def sop_plan(context: dg.AssetExecutionContext, sop: SopHome) -> dg.MaterializeResult:
+def published_plan(context: dg.AssetExecutionContext, sop: SopHome):
     from sop.stages import publish
 
     summary = publish.run(sop.paths, context.partition_key, context.run_id)
-    return dg.MaterializeResult(
-        metadata={
-            "plan_version": summary["plan_version"],
-            "publish_db": dg.MetadataValue.path(summary["publish_db"]),
-            "parquet_dir": dg.MetadataValue.path(summary["parquet_dir"]),
-            **{f"rows_{t}": n for t, n in summary["rows"].items()},
-        }
-    )
+    for table, source in PUBLISHED.items():
+        yield dg.MaterializeResult(
+            asset_key=["publish", table],
+            metadata={
+                "dagster/row_count": summary["rows"][table],
+                "plan_version": summary["plan_version"],
+                "publish_db": dg.MetadataValue.path(summary["publish_db"]),
+                **published_table_metadata(table, source, summary["columns"][table]),
+            },
+        )

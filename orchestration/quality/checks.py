@@ -4,6 +4,8 @@ An error-level failure stops everything downstream of the entity in the run, pub
 warnings are reported and let the cycle go on.
 """
 
+import json
+
 import dagster as dg
 
 from orchestration.resources import WAREHOUSE_POOL, SopHome
@@ -41,7 +43,8 @@ def gx_check(entity: Entity) -> dg.AssetChecksDefinition:
                 "expectations": outcome.evaluated,
                 "errors": len(outcome.errors),
                 "warnings": len(outcome.warnings),
-                "failures": dg.MetadataValue.json(outcome.failures),
+                # expectation arguments hold dates (the cycle window): as text, as in the report
+                "failures": dg.MetadataValue.json(json.loads(json.dumps(outcome.failures, default=str))),
                 "report": dg.MetadataValue.path(str(page)),
             },
         )

@@ -9,7 +9,8 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.partitions import cycle_partitions, one_cycle_per_run
-from orchestration.resources import WAREHOUSE_POOL
+from orchestration.resources import WAREHOUSE_POOL, SopHome
+from orchestration.transform.column_metadata import release_warehouse, with_column_metadata
 from orchestration.transform.project import dbt_project, translator
 
 
@@ -42,9 +43,16 @@ def dbt_models(select: str, name: str) -> dg.AssetsDefinition:
         # dagster-dbt would default to one run for a whole partition range
         backfill_policy=one_cycle_per_run,
     )
-    def _models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def _models(context: dg.AssetExecutionContext, dbt: DbtCliResource, sop: SopHome):
+        # One target folder per home, not one per invocation (dagster-dbt's default): each dbt step then
+        # re-parses only what changed since the last one instead of the whole project. Steps never overlap:
+        # they all run in the warehouse pool.
         with cycle_environment(context.partition_key):
-            yield from dbt.cli(["build"], context=context).stream()
+            invocation = dbt.cli(["build"], context=context, target_path=sop.paths.dbt_target)
+            try:
+                yield from with_column_metadata(invocation, sop.paths.dbt_target.parent / "column_metadata.json")
+            finally:
+                release_warehouse(invocation.adapter)
 
     return _models
 

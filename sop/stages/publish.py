@@ -21,6 +21,9 @@ from sop.buckets import planning_bucket
 from sop.settings import Paths
 from sop.warehouse import add_new_columns
 
+# Columns every published row carries on top of the warehouse relation's columns.
+VERSION_COLUMNS = ("cycle_id", "plan_version", "run_id", "published_at", "planning_bucket")
+
 # published table -> the warehouse relation it copies (rows of the cycle being published)
 PUBLISHED = {
     "plan_reconciled": "planning.plan_reconciled",
@@ -92,6 +95,10 @@ def run(paths: Paths, cycle_id: str, run_id: str, bucket: str | None = None) -> 
                 "row_count, planning_bucket) values (?, ?, ?, ?, ?, ?, ?, ?)",
                 [cycle_id, plan_version, run_id, published_at, version("open-sop"), table, n, bucket],
             )
+        columns = {
+            table: con.execute(f"select column_name, column_type from (describe {table})").fetchall()
+            for table in PUBLISHED
+        }
         _write_parquet(con, paths.publish_parquet, cycle_id, plan_version)
         con.execute("detach wh")
         con.execute("checkpoint")
@@ -105,6 +112,7 @@ def run(paths: Paths, cycle_id: str, run_id: str, bucket: str | None = None) -> 
         "plan_version": plan_version,
         "planning_bucket": bucket,
         "rows": counts,
+        "columns": columns,
         "publish_db": str(paths.publish_db),
         "parquet_dir": str(paths.publish_parquet),
     }
