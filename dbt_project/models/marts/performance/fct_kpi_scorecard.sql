@@ -176,26 +176,10 @@ final as (
         cast(case when members.aggregation_level = 'total' then attainment.schedule_attainment end as double precision)
             as schedule_attainment
     from members
-    left join service
-        on members.month_date = service.month_date
-        and members.aggregation_level = service.aggregation_level
-        and members.family_id = service.family_id
-        and members.region = service.region
-    left join inventory
-        on members.month_date = inventory.month_date
-        and members.aggregation_level = inventory.aggregation_level
-        and members.family_id = inventory.family_id
-        and members.region = inventory.region
-    left join finance
-        on members.month_date = finance.month_date
-        and members.aggregation_level = finance.aggregation_level
-        and members.family_id = finance.family_id
-        and members.region = finance.region
-    left join forecast
-        on members.month_date = forecast.month_date
-        and members.aggregation_level = forecast.aggregation_level
-        and members.family_id = forecast.family_id
-        and members.region = forecast.region
+    left join service using (month_date, aggregation_level, family_id, region)
+    left join inventory using (month_date, aggregation_level, family_id, region)
+    left join finance using (month_date, aggregation_level, family_id, region)
+    left join forecast using (month_date, aggregation_level, family_id, region)
     left join capacity on members.month_date = capacity.month_date
     left join attainment on members.month_date = attainment.month_date
 )
