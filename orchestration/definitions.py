@@ -1,7 +1,6 @@
 """The code location: composes each domain's definitions and applies the cross-cutting choices."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from sop.settings import DBT_PROJECT_DIR, dbt_executable, export_environment
 
@@ -20,6 +19,7 @@ from orchestration.transform.assets import (  # noqa: E402
     dbt_post_forecast_models,
     dbt_review_models,
 )
+from orchestration.transform.project import VenvDbtCliResource  # noqa: E402
 
 # Written by every ingest asset; declared so the dbt sources that read it sit in the ingest group.
 load_log = dg.AssetSpec(
@@ -46,7 +46,7 @@ defs = dg.Definitions(
     sensors=[build_landing_sensor(landing_ingest)],
     resources={
         "sop": SopHome(home=dg.EnvVar("SOP_HOME")),
-        "dbt": DbtCliResource(
+        "dbt": VenvDbtCliResource(
             project_dir=str(DBT_PROJECT_DIR),
             profiles_dir=str(DBT_PROJECT_DIR),
             dbt_executable=dbt_executable(),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, cached_property
+from importlib import metadata
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
+from packaging import version
 
 from sop.settings import DBT_PROJECT_DIR, dbt_executable
 
@@ -36,6 +38,18 @@ def prepare_manifest(project: DbtProject | None = None) -> None:
         ],
         check=True,
     )
+
+
+class VenvDbtCliResource(DbtCliResource):
+    """dbt run from this interpreter's environment (sop.settings.dbt_executable).
+
+    dagster-dbt starts `dbt --version` on every run to learn the version (4 s here: dbt's imports); the dbt
+    beside this interpreter is the dbt-core installed with it, so its version is read from the package.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(metadata.version("dbt-core"))
 
 
 # Folder (second element of a model's fqn) -> Dagster group; the rest of the marts are "transform".
