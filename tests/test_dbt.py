@@ -169,3 +169,18 @@ def test_weekly_capacity_spreads_each_month_over_its_days(built_weekly):
 
     expected = 6 * hours[date(2026, 1, 1)] + 1 * hours[date(2026, 2, 1)]
     assert across == (pytest.approx(expected, abs=1e-3), 7)
+
+
+def test_source_freshness_dates_the_archives_by_their_newest_cycle(built, tmp_path):
+    _, warehouse = built
+    proc, _ = dbt(
+        "source freshness",
+        "source:forecast source:planning source:landing",
+        tmp_path,
+        {"SOP_WAREHOUSE": str(warehouse)},
+    )
+    sources = json.loads((tmp_path / "sources.json").read_text())["results"]
+    loaded = {r["unique_id"].split(".", 2)[2]: r["max_loaded_at"][:10] for r in sources}
+    assert loaded["forecast.demand_forecast"] == loaded["planning.supply_plan"] == f"{SMALL.cycle_id}-01"
+    assert "landing.sales_orders" in loaded and len(sources) >= 15
+    assert all(r["status"] in ("pass", "warn") for r in sources), proc.stdout[-2000:]
