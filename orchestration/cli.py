@@ -178,7 +178,7 @@ def _print_summary(summary: dict) -> None:
     for name, n in counts:
         table.add_row(name, f"{n:,}")
     console.print(table)
-    acc = Table("model", "WAPE (held-out buckets)", "bias")
+    acc = Table("model", "WAPE (backtest windows)", "bias")
     for model, w, b in wape:
         acc.add_row(model, f"{w:.3f}", f"{b:+.3f}")
     console.print(acc)

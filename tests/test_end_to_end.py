@@ -143,11 +143,19 @@ def test_overrides_replace_the_statistical_forecast(env):
     np.testing.assert_allclose(dp["consensus_demand_qty"], dp["override_qty"])
 
 
-def test_forecast_accuracy_scores_lightgbm_and_seasonal_naive(env):
+def test_forecast_accuracy_scores_lightgbm_and_every_baseline_on_the_same_windows(env):
     paths, *_ = env
-    acc = published(paths, "select model_name, wape from forecast_accuracy where family_id = 'ALL'")
-    assert set(acc["model_name"]) == {"lightgbm", "seasonal_naive"}
+    acc = published(paths, "select * from forecast_accuracy where family_id = 'ALL'").set_index("model_name")
+    assert set(acc.index) == {"lightgbm", "naive", "seasonal_naive", "moving_average", "croston", "tsb"}
     assert acc["wape"].between(0, 2).all()
+    # 3 origins x 6 months, every method on the same series and buckets
+    assert acc["evaluated_buckets"].eq(18).all() and acc["actual_qty"].nunique() == 1
+    assert acc.loc["lightgbm", "wape"] < acc.loc["seasonal_naive", "wape"]
+    # the forecast asset shows the same scoreboard in the UI
+    _, instance, *_ = env
+    board = _metadata(instance, "forecast", "demand_forecast")["backtest_scoreboard"].value.records
+    wapes = {r.data["model_name"]: r.data["wape"] for r in board}
+    assert wapes.keys() == set(acc.index) and wapes["lightgbm"] == pytest.approx(acc.loc["lightgbm", "wape"], abs=1e-3)
 
 
 def test_a_rerun_publishes_a_new_version_with_the_same_plan_numbers(env):

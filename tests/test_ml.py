@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 from ml import GlobalForecaster, seasonal_naive, wape
-from ml.backtest import holdout_forecasts
+from ml.backtest import Splits, backtest
 from ml.features import FeatureSpec
+from ml.metrics import scoreboard
 
 
 def synthetic(n_series=40, months=48, seed=0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -88,7 +89,7 @@ def test_features_follow_the_declared_spec():
 
 def test_lightgbm_beats_seasonal_naive_on_seasonal_series_with_trend():
     df, static = synthetic(n_series=60, seed=4)
-    out = holdout_forecasts(df, static, holdout=6, make_model=lambda: GlobalForecaster(seed=0))
+    out = backtest(df, static, Splits(origins=1, horizon=6), make_model=lambda: GlobalForecaster(seed=0))
     scored = out.merge(df, on=["unique_id", "ds"])
     errors = {m: wape(g["y"], g["y_hat"]) for m, g in scored.groupby("model_name")}
     assert errors["lightgbm"] < errors["seasonal_naive"], errors
@@ -122,7 +123,7 @@ def test_a_known_in_advance_driver_improves_the_forecast():
     with_price = GlobalForecaster(spec=FeatureSpec(exogenous=("price_ratio",)))
     scored = {}
     for name, factory in {"with": lambda: with_price, "without": lambda: GlobalForecaster()}.items():
-        out = holdout_forecasts(df, static, holdout=6, make_model=factory)
+        out = backtest(df, static, Splits(origins=1, horizon=6), make_model=factory)
         lgb = out[out["model_name"] == "lightgbm"].merge(df, on=["unique_id", "ds"])
         scored[name] = wape(lgb["y"], lgb["y_hat"])
     assert scored["with"] < 0.8 * scored["without"], scored
@@ -143,3 +144,45 @@ def test_exogenous_columns_need_their_future_values():
     promo = model.predict(3, future)
     regular = model.predict(3, future.assign(price_ratio=1.0))
     assert promo["y_hat"].sum() > 1.5 * regular["y_hat"].sum()
+
+
+def test_every_method_forecasts_the_same_windows_from_the_same_origins():
+    df, static = synthetic(n_series=12, months=40, seed=3)
+    splits = Splits(origins=3, horizon=4)
+    out = backtest(df, static, splits, make_model=lambda: GlobalForecaster(seed=0))
+    cutoffs = splits.cutoffs(df["ds"])
+    # the last window ends with the history; windows are 4 buckets apart and do not overlap
+    assert [str(c.date()) for c in cutoffs] == ["2023-04-01", "2023-08-01", "2023-12-01"]
+    assert set(out["model_name"]) == {"lightgbm", "naive", "seasonal_naive", "moving_average", "croston", "tsb"}
+    keys = out[["cutoff", "unique_id", "ds"]].astype(str).agg("|".join, axis=1)
+    rows = {m: set(k) for m, k in keys.groupby(out["model_name"])}
+    assert len({frozenset(r) for r in rows.values()}) == 1 and len(rows["lightgbm"]) == 3 * 4 * 12
+    after = out["ds"] > out["cutoff"]
+    within = out["ds"] <= out["cutoff"] + pd.DateOffset(months=4)
+    assert (after & within).all() and (out["y_hat"] >= 0).all() and out["y_hat"].notna().all()
+
+
+def test_a_short_history_gets_shorter_windows_and_too_short_a_history_a_clear_error():
+    assert Splits.fitting(48) == Splits(3, 6)
+    assert Splits.fitting(30) == Splits(3, 5)  # SupplyGraph's 30 weeks
+    dates = pd.date_range("2025-01-01", periods=12, freq="MS")
+    with pytest.raises(ValueError, match="too few for 3 origins"):
+        Splits(3, 4).cutoffs(dates)
+
+
+def test_the_scoreboard_ranks_methods_on_the_same_rows():
+    """Series a: history 10, 12, 11 (one-step naive errors 2 and 1: scale MSE 2.5), then a window of 14 and 16.
+    LightGBM says 13 and 16, naive 11 and 11, seasonal naive 12 and 12."""
+    days = pd.date_range("2025-01-01", periods=5, freq="MS")
+    history = pd.DataFrame({"unique_id": "a", "ds": days, "y": [10.0, 12.0, 11.0, 14.0, 16.0]})
+    window = days[3:]
+    backtest_rows = pd.concat(
+        pd.DataFrame({"cutoff": days[2], "model_name": m, "unique_id": "a", "ds": window, "y_hat": v})
+        for m, v in {"lightgbm": [13.0, 16.0], "naive": [11.0, 11.0], "seasonal_naive": [12.0, 12.0]}.items()
+    )
+    board = scoreboard(backtest_rows, history, season_length=12).set_index("model_name")
+    assert list(board.index) == ["lightgbm", "seasonal_naive", "naive"]
+    np.testing.assert_allclose(board["wape"], [1 / 30, 6 / 30, 8 / 30])
+    np.testing.assert_allclose(board.loc["naive", "bias"], (22 - 30) / 30)
+    np.testing.assert_allclose(board.loc["lightgbm", "rmsse"], np.sqrt(((1 + 0) / 2) / 2.5))
+    np.testing.assert_allclose(board.loc["lightgbm", "fva_vs_seasonal_naive"], 5 / 30)

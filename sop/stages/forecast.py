@@ -10,8 +10,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ml import GlobalForecaster, naive, seasonal_naive
-from ml.backtest import holdout_forecasts
+from ml import GlobalForecaster
+from ml.backtest import Splits, backtest
+from ml.baselines import baseline_forecasts
+from ml.metrics import scoreboard
 from sop.buckets import Bucket, planning_bucket
 from sop.warehouse import replace_cycle_rows
 
@@ -22,7 +24,8 @@ SEP = "@"  # series id = sku_id@location_id
 class ForecastConfig:
     bucket: Bucket = field(default_factory=planning_bucket)
     horizon: int | None = None  # in buckets; None = the bucket's default (18 months, 26 weeks)
-    holdout: int = 6
+    origins: int = 3  # rolling-origin backtest: windows of `window` buckets, one after the other
+    window: int = 6
     seed: int = 0
 
     @property
@@ -81,7 +84,7 @@ def future_exogenous(
 
 def _to_warehouse(frame: pd.DataFrame, bucket: Bucket) -> pd.DataFrame:
     ids = frame["unique_id"].str.split(SEP, n=1, expand=True)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "planning_bucket": bucket.name,  # the archive may hold cycles planned at another grain
             "model_name": frame["model_name"],
@@ -91,6 +94,9 @@ def _to_warehouse(frame: pd.DataFrame, bucket: Bucket) -> pd.DataFrame:
             "forecast_qty": frame["y_hat"].round(4),
         }
     )
+    if "cutoff" in frame:  # backtests: the last bucket the forecast was trained on
+        out.insert(1, "cutoff_date", pd.to_datetime(frame["cutoff"]).dt.date)
+    return out
 
 
 def apply_lifecycle(forecast: pd.DataFrame, static: pd.DataFrame) -> pd.DataFrame:
@@ -112,28 +118,24 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
         # the level of the last dates they saw forward instead of learning seasonality or a lifecycle
         spec = replace(spec, calendar=(), age=False)
     make_model = partial(GlobalForecaster, spec=spec, seed=cfg.seed, freq=bucket.freq)
-    # a short history (SupplyGraph has 7 months) keeps two thirds of its buckets to train on
-    holdout = min(cfg.holdout, max(1, history["ds"].nunique() // 3))
-    backtest = apply_lifecycle(holdout_forecasts(history, static, holdout, make_model), static)
+    splits = Splits.fitting(history["ds"].nunique(), cfg.origins, cfg.window)
+    backtested = apply_lifecycle(backtest(history, static, splits, make_model), static)
 
     model = make_model().fit(history, static)
-    target = history[["unique_id", "ds", "y"]]
     # every method is archived per cycle: accuracy by lag and forecast value added score them once actuals arrive
     future = pd.concat(
         [
             model.predict(horizon, future_exogenous(con, history, horizon, bucket.freq)).assign(model_name="lightgbm"),
-            seasonal_naive(target, horizon, bucket.season_length, bucket.freq).assign(model_name="seasonal_naive"),
-            naive(target, horizon, bucket.freq).assign(model_name="naive"),
+            baseline_forecasts(history, horizon, bucket.season_length, bucket.freq, ("seasonal_naive", "naive")),
         ],
         ignore_index=True,
     )
     future = apply_lifecycle(future, static)
     model.save(model_dir)
-    scored = backtest.merge(history, on=["unique_id", "ds"])
-    wape = {name: float((g.y_hat - g.y).abs().sum() / g.y.sum()) for name, g in scored.groupby("model_name")}
+    board = scoreboard(backtested, history, bucket.season_length)
     archived = {
         table: replace_cycle_rows(con, f"forecast.{table}", cycle_id, _to_warehouse(frame, bucket))
-        for table, frame in (("demand_forecast", future), ("backtest_forecast", backtest))
+        for table, frame in (("demand_forecast", future), ("backtest_forecast", backtested))
     }
     return {
         "demand_forecast_rows": archived["demand_forecast"],
@@ -143,6 +145,9 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
         "horizon_buckets": horizon,
         "features": spec.names(),
         "training_rows": model.training_rows_,
-        "holdout_wape": wape,
+        "backtest_origins": splits.origins,
+        "backtest_window": splits.horizon,
+        "backtest_wape": dict(zip(board["model_name"], board["wape"].astype(float), strict=True)),
+        "scoreboard": board.round(4).to_dict("records"),
         "model_dir": str(model_dir),
     }
