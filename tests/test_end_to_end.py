@@ -156,6 +156,12 @@ def test_forecast_accuracy_scores_lightgbm_and_every_baseline_on_the_same_window
     board = _metadata(instance, "forecast", "demand_forecast")["backtest_scoreboard"].value.records
     wapes = {r.data["model_name"]: r.data["wape"] for r in board}
     assert wapes.keys() == set(acc.index) and wapes["lightgbm"] == pytest.approx(acc.loc["lightgbm", "wape"], abs=1e-3)
+    coverage = _metadata(instance, "forecast", "demand_forecast")["interval_coverage_p10_p90"].value
+    assert 0.6 <= coverage <= 0.95
+    plan = published(paths, "select * from demand_plan")
+    assert (plan["statistical_p10_qty"] <= plan["statistical_p50_qty"]).all()
+    assert (plan["statistical_p50_qty"] <= plan["statistical_p90_qty"]).all()
+    assert (plan["statistical_p10_qty"] >= 0).all()
 
 
 def test_a_rerun_publishes_a_new_version_with_the_same_plan_numbers(env):

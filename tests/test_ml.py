@@ -7,6 +7,7 @@ import pytest
 from ml import GlobalForecaster, seasonal_naive, wape
 from ml.backtest import Splits, backtest
 from ml.features import FeatureSpec
+from ml.intervals import ConformalIntervals, out_of_sample_coverage
 from ml.metrics import scoreboard
 
 
@@ -186,3 +187,19 @@ def test_the_scoreboard_ranks_methods_on_the_same_rows():
     np.testing.assert_allclose(board.loc["naive", "bias"], (22 - 30) / 30)
     np.testing.assert_allclose(board.loc["lightgbm", "rmsse"], np.sqrt(((1 + 0) / 2) / 2.5))
     np.testing.assert_allclose(board.loc["lightgbm", "fva_vs_seasonal_naive"], 5 / 30)
+
+
+def test_conformal_intervals_are_ordered_and_cover_about_eight_in_ten_out_of_sample():
+    df, static = synthetic(n_series=60, months=48, seed=7)
+    splits = Splits(origins=4, horizon=4)
+    out = backtest(df, static, splits, make_model=lambda: GlobalForecaster(seed=0), baselines=("naive",))
+    own = out[out["model_name"] == "lightgbm"]
+    coverage = out_of_sample_coverage(own, df)
+    assert 0.7 <= coverage <= 0.9, coverage
+    future = GlobalForecaster(seed=0).fit(df, static).predict(6)
+    banded = ConformalIntervals().fit(own, df).apply(future, df)
+    assert (banded["p10_qty"] <= banded["p50_qty"]).all() and (banded["p50_qty"] <= banded["p90_qty"]).all()
+    assert (banded["p10_qty"] >= 0).all() and (banded["p90_qty"] > banded["p10_qty"]).mean() > 0.9
+    # steps past the backtest's 4 use the 4th step's quantiles: relative widths stop changing there
+    width = (banded["p90_qty"] - banded["p10_qty"]).groupby(banded["ds"]).sum()
+    assert width.iloc[4] == pytest.approx(width.iloc[5], rel=0.2)

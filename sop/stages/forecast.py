@@ -13,6 +13,7 @@ import pandas as pd
 from ml import GlobalForecaster
 from ml.backtest import Splits, backtest
 from ml.baselines import baseline_forecasts
+from ml.intervals import QUANTILES, ConformalIntervals, out_of_sample_coverage
 from ml.metrics import scoreboard
 from sop.buckets import Bucket, planning_bucket
 from sop.warehouse import replace_cycle_rows
@@ -96,6 +97,9 @@ def _to_warehouse(frame: pd.DataFrame, bucket: Bucket) -> pd.DataFrame:
     )
     if "cutoff" in frame:  # backtests: the last bucket the forecast was trained on
         out.insert(1, "cutoff_date", pd.to_datetime(frame["cutoff"]).dt.date)
+    for name in QUANTILES:
+        if name in frame:
+            out[name] = frame[name].round(4)
     return out
 
 
@@ -122,10 +126,14 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
     backtested = apply_lifecycle(backtest(history, static, splits, make_model), static)
 
     model = make_model().fit(history, static)
+    lightgbm = model.predict(horizon, future_exogenous(con, history, horizon, bucket.freq))
+    # P10/P50/P90 from LightGBM's own backtest errors (ml/intervals.py), coverage measured on the last origin
+    own_backtest = backtested[backtested["model_name"] == "lightgbm"]
+    lightgbm = ConformalIntervals().fit(own_backtest, history).apply(lightgbm, history)
     # every method is archived per cycle: accuracy by lag and forecast value added score them once actuals arrive
     future = pd.concat(
         [
-            model.predict(horizon, future_exogenous(con, history, horizon, bucket.freq)).assign(model_name="lightgbm"),
+            lightgbm.assign(model_name="lightgbm"),
             baseline_forecasts(history, horizon, bucket.season_length, bucket.freq, ("seasonal_naive", "naive")),
         ],
         ignore_index=True,
@@ -149,5 +157,6 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
         "backtest_window": splits.horizon,
         "backtest_wape": dict(zip(board["model_name"], board["wape"].astype(float), strict=True)),
         "scoreboard": board.round(4).to_dict("records"),
+        "interval_coverage_p10_p90": out_of_sample_coverage(own_backtest, history),
         "model_dir": str(model_dir),
     }

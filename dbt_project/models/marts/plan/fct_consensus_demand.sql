@@ -50,6 +50,9 @@ consensus as (
         cast(statistical.bucket_date as date) as bucket_date,
         cast(statistical.forecast_qty as double precision) as statistical_forecast_qty,
         cast(baseline.forecast_qty as double precision) as baseline_forecast_qty,
+        cast(statistical.p10_qty as double precision) as statistical_p10_qty,
+        cast(statistical.p50_qty as double precision) as statistical_p50_qty,
+        cast(statistical.p90_qty as double precision) as statistical_p90_qty,
         cast({{ round_to("overrides.override_qty * shares.share_of_month", 4) }} as double precision) as override_qty,
         cast(
             coalesce({{ round_to("overrides.override_qty * shares.share_of_month", 4) }}, statistical.forecast_qty) as double precision
