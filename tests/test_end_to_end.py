@@ -156,8 +156,11 @@ def test_forecast_accuracy_scores_lightgbm_and_every_baseline_on_the_same_window
     board = _metadata(instance, "forecast", "demand_forecast")["backtest_scoreboard"].value.records
     wapes = {r.data["model_name"]: r.data["wape"] for r in board}
     assert wapes.keys() == set(acc.index) and wapes["lightgbm"] == pytest.approx(acc.loc["lightgbm", "wape"], abs=1e-3)
-    coverage = _metadata(instance, "forecast", "demand_forecast")["interval_coverage_p10_p90"].value
-    assert 0.6 <= coverage <= 0.95
+    forecast_md = _metadata(instance, "forecast", "demand_forecast")
+    assert 0.6 <= forecast_md["interval_coverage_p10_p90"].value <= 0.95
+    # a chart of forecast vs actuals, inline in the UI and kept beside the cycle's model
+    assert "](data:image/png;base64,iVBORw0KGgo" in forecast_md["forecast_vs_actuals"].value
+    assert (paths.models / CYCLE / "forecast_vs_actuals.png").read_bytes()[:4] == b"\x89PNG"
     plan = published(paths, "select * from demand_plan")
     assert (plan["statistical_p10_qty"] <= plan["statistical_p50_qty"]).all()
     assert (plan["statistical_p50_qty"] <= plan["statistical_p90_qty"]).all()

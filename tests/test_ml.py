@@ -9,6 +9,7 @@ from ml.backtest import Splits, backtest
 from ml.features import FeatureSpec
 from ml.intervals import ConformalIntervals, out_of_sample_coverage
 from ml.metrics import scoreboard
+from ml.plots import forecast_vs_actuals_png, largest_series
 
 
 def synthetic(n_series=40, months=48, seed=0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -203,3 +204,13 @@ def test_conformal_intervals_are_ordered_and_cover_about_eight_in_ten_out_of_sam
     # steps past the backtest's 4 use the 4th step's quantiles: relative widths stop changing there
     width = (banded["p90_qty"] - banded["p10_qty"]).groupby(banded["ds"]).sum()
     assert width.iloc[4] == pytest.approx(width.iloc[5], rel=0.2)
+
+
+def test_the_chart_shows_the_largest_series_first():
+    df, static = synthetic(n_series=6, months=30, seed=2)
+    ids = largest_series(df, n=2)
+    assert ids == df.groupby("unique_id")["y"].sum().sort_values(ascending=False).index[:2].tolist()
+    backtest_rows = backtest(df, static, Splits(origins=2, horizon=3), lambda: GlobalForecaster(seed=0), ("naive",))
+    future = GlobalForecaster(seed=0).fit(df, static).predict(4)
+    png = forecast_vs_actuals_png(df, backtest_rows, future, ids)
+    assert png[:4] == b"\x89PNG" and len(png) > 5_000

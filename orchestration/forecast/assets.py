@@ -1,6 +1,8 @@
 """The statistical forecast: one global LightGBM model beside a seasonal-naive baseline."""
 
+import base64
 import math
+from pathlib import Path
 
 import dagster as dg
 
@@ -17,6 +19,12 @@ FORECAST_TABLES = {
         "baseline on the same splits, to score against actuals."
     ),
 }
+
+
+def png_markdown(path: Path, caption: str) -> dg.MarkdownMetadataValue:
+    """A chart the UI shows inline: the PNG embedded in markdown (the file stays with the cycle's model)."""
+    encoded = base64.b64encode(path.read_bytes()).decode()
+    return dg.MetadataValue.md(f"{caption}\n\n![{caption}](data:image/png;base64,{encoded})")
 
 
 def scoreboard_table(rows: list[dict]) -> dg.TableMetadataValue:
@@ -69,6 +77,7 @@ def demand_forecast(context: dg.AssetExecutionContext, sop: SopHome):
             "backtest_scoreboard": scoreboard_table(summary["scoreboard"]),
             # share of the last origin's actuals inside P10-P90 calibrated on the earlier ones (nominal 0.8)
             "interval_coverage_p10_p90": summary["interval_coverage_p10_p90"],
+            "forecast_vs_actuals": png_markdown(Path(summary["chart"]), "the three largest series"),
             **{f"backtest_wape_{k}": v for k, v in wape.items()},
         },
     )

@@ -15,6 +15,7 @@ from ml.backtest import Splits, backtest
 from ml.baselines import baseline_forecasts
 from ml.intervals import QUANTILES, ConformalIntervals, out_of_sample_coverage
 from ml.metrics import scoreboard
+from ml.plots import forecast_vs_actuals_png, largest_series
 from sop.buckets import Bucket, planning_bucket
 from sop.warehouse import replace_cycle_rows
 
@@ -140,6 +141,9 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
     )
     future = apply_lifecycle(future, static)
     model.save(model_dir)
+    chart = model_dir / "forecast_vs_actuals.png"
+    shown = largest_series(history)
+    chart.write_bytes(forecast_vs_actuals_png(history, backtested, future[future["model_name"] == "lightgbm"], shown))
     board = scoreboard(backtested, history, bucket.season_length)
     archived = {
         table: replace_cycle_rows(con, f"forecast.{table}", cycle_id, _to_warehouse(frame, bucket))
@@ -159,4 +163,5 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
         "scoreboard": board.round(4).to_dict("records"),
         "interval_coverage_p10_p90": out_of_sample_coverage(own_backtest, history),
         "model_dir": str(model_dir),
+        "chart": str(chart),
     }
