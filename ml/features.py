@@ -14,13 +14,21 @@ import numpy as np
 import pandas as pd
 
 
+# calendar features of a bucket's start date, by name (categorical to the model)
+CALENDAR = {
+    "month": lambda day: day.month,
+    "dayofweek": lambda day: day.dayofweek,
+    "week": lambda day: day.isocalendar().week,
+}
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     lags: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 12)
     rolling_means: tuple[int, ...] = (3, 6, 12)  # mean of the last w buckets
     seasonal_means: tuple[int, ...] = (1, 2)  # mean of the same bucket 1..k seasons back
     season_length: int = 12
-    calendar: tuple[str, ...] = ("month",)
+    calendar: tuple[str, ...] = ("month",)  # names in CALENDAR
     static: tuple[str, ...] = ("family_id", "region", "location_id")
     age: bool = True  # buckets since the series started (lifecycle)
     # dynamic columns known in advance (e.g. price, event days), read at the bucket being predicted
@@ -65,8 +73,8 @@ def features_at(
     for k in spec.seasonal_means:
         idx = [t - spec.season_length * j for j in range(1, k + 1) if t - spec.season_length * j >= 0]
         cols[f"seasonal_mean_{k}"] = _mean(past[:, idx]) if idx else np.full(n, np.nan)
-    if "month" in spec.calendar:
-        cols["month"] = np.full(n, dates[t].month)
+    for name in spec.calendar:
+        cols[name] = np.full(n, CALENDAR[name](dates[t]))
     cols.update(static_codes)
     if spec.age:
         cols["age"] = (t - first).astype(float)

@@ -99,3 +99,13 @@ def test_the_supplygraph_demo_plans_and_publishes_in_weeks(tmp_path):
     # the data starts on Sunday 1 January: that one-day week would be a false dip, so history starts on the
     # Monday after, and ends with the last whole week before the plan's first
     assert (str(start), str(end), buckets) == ("2023-01-02", "2023-07-24", 30)
+
+
+def test_every_product_has_one_group_and_subgroup_from_the_node_table(frames):
+    nodes = pd.read_csv(SG / "Raw Dataset/Homogenoeus/Nodes/Node Types (Product Group and Subgroup).csv")
+    group = nodes.drop_duplicates("Node").set_index("Node")
+    products = frames["products"].set_index("sku_id")
+    master = products.index.str.removesuffix("-B")
+    assert products["family_id"].map(type).eq(str).all() and products["category"].map(type).eq(str).all()
+    assert (products["family_id"].to_numpy() == group.loc[master, "Group"].to_numpy()).all()
+    assert (products["category"].to_numpy() == group.loc[master, "Sub-Group"].to_numpy()).all()

@@ -89,7 +89,9 @@ def convert(source: Path) -> dict[str, pd.DataFrame]:
     orders, deliveries, produced = orders[keep], deliveries[keep], produced[keep]
     skus = list(orders.columns)
 
-    groups = pd.read_csv(source / NODES / "Node Types (Product Group and Subgroup).csv").set_index("Node")
+    # the node table lists POP001L12P twice (identical rows): one row per product, or lookups return a Series
+    groups = pd.read_csv(source / NODES / "Node Types (Product Group and Subgroup).csv").drop_duplicates("Node")
+    groups = groups.set_index("Node", verify_integrity=True)
     plants = pd.read_csv(source / NODES / "Nodes Type (Plant & Storage).csv")
     plant_of = plants.groupby("Node")["Plant"].agg(lambda p: p.value_counts().sort_index().idxmax())
 
