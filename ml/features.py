@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-
 # calendar features of a bucket's start date, by name (categorical to the model)
 CALENDAR = {
     "month": lambda day: day.month,

@@ -56,15 +56,24 @@ class ConformalIntervals:
         return out
 
 
-def out_of_sample_coverage(backtest: pd.DataFrame, history: pd.DataFrame) -> float | None:
-    """Share of the last origin's actuals inside the P10-P90 interval calibrated on the earlier origins (the
-    nominal level is 80%); None with a single origin."""
+def last_origin_intervals(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame | None:
+    """The last origin's backtest rows (``cutoff, unique_id, ds, y_hat``) with P10/P50/P90 calibrated on the
+    earlier origins only: out-of-sample intervals to score (coverage, pinball loss). None with a single origin."""
     cutoffs = sorted(backtest["cutoff"].unique())
     if len(cutoffs) < 2:
         return None
     last = backtest[backtest["cutoff"] == cutoffs[-1]]
     intervals = ConformalIntervals().fit(backtest[backtest["cutoff"] != cutoffs[-1]], history)
     known = history[history["ds"] <= cutoffs[-1]]
-    judged = intervals.apply(last[["unique_id", "ds", "y_hat"]], known).merge(history, on=["unique_id", "ds"])
+    return intervals.apply(last, known)
+
+
+def out_of_sample_coverage(backtest: pd.DataFrame, history: pd.DataFrame) -> float | None:
+    """Share of the last origin's actuals inside the P10-P90 interval calibrated on the earlier origins (the
+    nominal level is 80%); None with a single origin."""
+    judged = last_origin_intervals(backtest, history)
+    if judged is None:
+        return None
+    judged = judged.merge(history[["unique_id", "ds", "y"]], on=["unique_id", "ds"])
     inside = (judged["y"] >= judged["p10_qty"]) & (judged["y"] <= judged["p90_qty"])
     return float(inside.mean())

@@ -166,8 +166,8 @@ def _print_summary(summary: dict) -> None:
             [summary["cycle"], version],
         ).fetchall()
         wape = con.execute(
-            "select model_name, wape, bias from forecast_accuracy "
-            "where cycle_id = ? and plan_version = ? and family_id = 'ALL' order by wape",
+            "select model_name, wape, rmsse, bias from forecast_accuracy "
+            "where cycle_id = ? and plan_version = ? and aggregation_level = 'total' order by wape",
             [summary["cycle"], version],
         ).fetchall()
     console.print(
@@ -178,9 +178,9 @@ def _print_summary(summary: dict) -> None:
     for name, n in counts:
         table.add_row(name, f"{n:,}")
     console.print(table)
-    acc = Table("model", "WAPE (backtest windows)", "bias")
-    for model, w, b in wape:
-        acc.add_row(model, f"{w:.3f}", f"{b:+.3f}")
+    acc = Table("model", "WAPE (backtest windows)", "RMSSE", "bias")
+    for model, w, r, b in wape:
+        acc.add_row(model, f"{w:.3f}", f"{r:.3f}", f"{b:+.3f}")
     console.print(acc)
     console.print(
         f"Published tables: {paths.publish_db} (DuckDB, read-only for BI)\n"

@@ -33,7 +33,10 @@ COMPARED = {
     "marts.fct_inventory_health": (["sku_id", "location_id", "month_date"], ["inventory_turns", "excess_qty"]),
     "marts.fct_financials_monthly": (["month_date", "family_id", "region"], ["revenue_amount", "margin_amount"]),
     "marts.dim_portfolio_segments": (["sku_id", "location_id"], ["revenue_amount", "demand_cv"]),
-    "marts.fct_forecast_accuracy": (["cycle_id", "model_name", "family_id"], ["wape", "bias"]),
+    "marts.fct_forecast_accuracy": (
+        ["cycle_id", "model_name", "aggregation_level", "sku_id", "location_id", "family_id", "region"],
+        ["wape", "bias", "rmsse", "interval_coverage_p10_p90", "pinball_loss_qty"],
+    ),
     "marts.fct_consensus_demand": (["cycle_id", "sku_id", "location_id", "bucket_date"], ["consensus_demand_qty"]),
     "marts.fct_forecast_accuracy_by_lag": (
         ["forecast_cycle_id", "model_name", "forecast_lag", "aggregation_level", "sku_id", "location_id", "family_id"]

@@ -105,7 +105,7 @@ def test_published_tables_have_their_columns_and_carry_cycle_and_version(env):
             "planned_supply_qty",
             "planned_hours",
         },
-        "forecast_accuracy": {"model_name", "family_id", "wape", "bias", "actual_qty", "forecast_qty"},
+        "forecast_accuracy": {"model_name", "aggregation_level", "family_id", "wape", "rmsse", "pinball_loss_qty"},
         "capacity_plan": {"resource_id", "bucket_date", "available_hours", "planned_hours", "overtime_hours"},
         "kpi_scorecard": {"month_date", "aggregation_level", "family_id", "region", "fill_rate", "inventory_turns"},
     }
@@ -145,19 +145,37 @@ def test_overrides_replace_the_statistical_forecast(env):
 
 def test_forecast_accuracy_scores_lightgbm_and_every_baseline_on_the_same_windows(env):
     paths, *_ = env
-    acc = published(paths, "select * from forecast_accuracy where family_id = 'ALL'").set_index("model_name")
+    acc = published(paths, "select * from forecast_accuracy where aggregation_level = 'total'").set_index("model_name")
     assert set(acc.index) == {"lightgbm", "naive", "seasonal_naive", "moving_average", "croston", "tsb"}
     assert acc["wape"].between(0, 2).all()
     # 3 origins x 6 months, every method on the same series and buckets
     assert acc["evaluated_buckets"].eq(18).all() and acc["actual_qty"].nunique() == 1
     assert acc.loc["lightgbm", "wape"] < acc.loc["seasonal_naive", "wape"]
+    # every level is the sum of the series-level forecast (bottom-up: coherent), with the same methods
+    levels = published(
+        paths,
+        "select aggregation_level, model_name, sum(forecast_qty) as forecast_qty, sum(actual_qty) as actual_qty, "
+        "count(rmsse) as scaled from forecast_accuracy group by all",
+    ).set_index(["model_name", "aggregation_level"])
+    for model in acc.index:
+        np.testing.assert_allclose(levels.loc[model]["forecast_qty"], acc.loc[model, "forecast_qty"], rtol=1e-6)
+        np.testing.assert_allclose(levels.loc[model]["actual_qty"], acc.loc[model, "actual_qty"], rtol=1e-6)
+    assert (levels["scaled"] > 0).all()
+    # intervals are scored out of sample on the last origin: LightGBM only
+    assert acc["interval_rows"].gt(0).tolist() == (acc.index == "lightgbm").tolist()
+    assert 0.6 <= acc.loc["lightgbm", "interval_coverage_p10_p90"] <= 0.95
+    assert acc.loc["lightgbm", "pinball_loss_qty"] > 0
     # the forecast asset shows the same scoreboard in the UI
     _, instance, *_ = env
     board = _metadata(instance, "forecast", "demand_forecast")["backtest_scoreboard"].value.records
     wapes = {r.data["model_name"]: r.data["wape"] for r in board}
-    assert wapes.keys() == set(acc.index) and wapes["lightgbm"] == pytest.approx(acc.loc["lightgbm", "wape"], abs=1e-3)
+    assert wapes.keys() == set(acc.index) and wapes["lightgbm"] == pytest.approx(
+        acc.loc["lightgbm", "series_wape"], abs=1e-3
+    )
     forecast_md = _metadata(instance, "forecast", "demand_forecast")
     assert 0.6 <= forecast_md["interval_coverage_p10_p90"].value <= 0.95
+    coverage = forecast_md["interval_coverage_p10_p90"].value
+    assert coverage == pytest.approx(acc.loc["lightgbm", "interval_coverage_p10_p90"])
     # a chart of forecast vs actuals, inline in the UI and kept beside the cycle's model
     assert "](data:image/png;base64,iVBORw0KGgo" in forecast_md["forecast_vs_actuals"].value
     assert (paths.models / CYCLE / "forecast_vs_actuals.png").read_bytes()[:4] == b"\x89PNG"

@@ -13,7 +13,7 @@ import pandas as pd
 from ml import GlobalForecaster
 from ml.backtest import Splits, backtest
 from ml.baselines import baseline_forecasts
-from ml.intervals import QUANTILES, ConformalIntervals, out_of_sample_coverage
+from ml.intervals import QUANTILES, ConformalIntervals, last_origin_intervals, out_of_sample_coverage
 from ml.metrics import scoreboard
 from ml.plots import forecast_vs_actuals_png, largest_series
 from sop.buckets import Bucket, planning_bucket
@@ -111,6 +111,16 @@ def apply_lifecycle(forecast: pd.DataFrame, static: pd.DataFrame) -> pd.DataFram
     return forecast.assign(y_hat=np.where(gone, 0.0, forecast["y_hat"]))
 
 
+def with_scored_intervals(backtested: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """LightGBM's last-origin backtest rows get the P10/P50/P90 calibrated on the earlier origins, so the
+    warehouse scores intervals (coverage, pinball loss) out of sample; other rows keep them empty."""
+    scored = last_origin_intervals(backtested[backtested["model_name"] == "lightgbm"], history)
+    if scored is None:
+        return backtested
+    keys = ["model_name", "cutoff", "unique_id", "ds"]
+    return backtested.merge(scored[[*keys, *QUANTILES]], on=keys, how="left")
+
+
 def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: ForecastConfig | None = None):
     cfg = cfg or ForecastConfig()  # built per call: the bucket comes from SOP_BUCKET as it is now
     history, static = load_history(con)
@@ -131,6 +141,7 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
     # P10/P50/P90 from LightGBM's own backtest errors (ml/intervals.py), coverage measured on the last origin
     own_backtest = backtested[backtested["model_name"] == "lightgbm"]
     lightgbm = ConformalIntervals().fit(own_backtest, history).apply(lightgbm, history)
+    backtested = with_scored_intervals(backtested, history)
     # every method is archived per cycle: accuracy by lag and forecast value added score them once actuals arrive
     future = pd.concat(
         [

@@ -1,36 +1,213 @@
--- Forecast accuracy per cycle and model, by family and in total (family_id = 'ALL'), on held-out buckets.
--- WAPE = sum |forecast - actual| / sum actual; bias = (sum forecast - sum actual) / sum actual.
-with errors as (
-    select * from {{ ref('fct_forecast_series_errors') }}
+-- Backtest accuracy per cycle and method on its rolling-origin windows (every method on the same ones), for
+-- every series and rolled up per family, per region and in total. An aggregate is scored on its own series:
+-- the sum of its members' forecasts (bottom-up, so every level is coherent with the series-level forecast)
+-- against the sum of their actuals, scaled by that aggregate's own one-step naive error (RMSSE).
+{#- one hierarchy member of one cycle's backtest -#}
+{%- set member = 'aggregation_level, sku_id, location_id, family_id, region' %}
+
+with backtest as (
+    select * from {{ source('forecast', 'backtest_forecast') }}
+    where cutoff_date is not null
 ),
 
-aggregated as (
+history as (
+    select sku_id, location_id, family_id, region, bucket_date, demand_qty
+    from {{ ref('fct_demand_history') }}
+),
+
+paired as (
+    select
+        backtest.cycle_id,
+        backtest.model_name,
+        backtest.cutoff_date,
+        backtest.bucket_date,
+        backtest.sku_id,
+        backtest.location_id,
+        history.family_id,
+        history.region,
+        backtest.forecast_qty,
+        history.demand_qty as actual_qty,
+        -- the intervals of the last origin, calibrated on the earlier ones (LightGBM only)
+        backtest.p10_qty is not null as has_interval,
+        case when history.demand_qty between backtest.p10_qty and backtest.p90_qty then 1 else 0 end as covered,
+        (
+            {{ pinball('history.demand_qty', 'backtest.p10_qty', 0.1) }}
+            + {{ pinball('history.demand_qty', 'backtest.p50_qty', 0.5) }}
+            + {{ pinball('history.demand_qty', 'backtest.p90_qty', 0.9) }}
+        ) / 3 as pinball_qty
+    from backtest
+    inner join history
+        on backtest.sku_id = history.sku_id
+        and backtest.location_id = history.location_id
+        and backtest.bucket_date = history.bucket_date
+),
+
+-- every level's own series, per origin and bucket
+members as (
     select
         cycle_id,
         model_name,
-        coalesce(family_id, 'ALL') as family_id,
+        cutoff_date,
+        bucket_date,
+        {{ aggregation_level() }} as aggregation_level,
+        {{ level_member('sku_id') }} as sku_id,
+        {{ level_member('location_id') }} as location_id,
+        {{ level_member('family_id') }} as family_id,
+        {{ level_member('region') }} as region,
         count(*) as series_count,
-        max(evaluated_buckets) as evaluated_buckets,
-        {{ round_to("sum(actual_qty)", 6) }} as actual_qty,
-        {{ round_to("sum(forecast_qty)", 6) }} as forecast_qty,
-        {{ round_to("sum(abs_error_qty)", 6) }} as abs_error_qty
-    from errors
-    group by grouping sets ((cycle_id, model_name, family_id), (cycle_id, model_name))
+        sum(actual_qty) as actual_qty,
+        sum(forecast_qty) as forecast_qty,
+        sum(abs(forecast_qty - actual_qty)) as series_abs_error_qty,
+        sum(case when has_interval then 1 else 0 end) as interval_rows,
+        sum(case when has_interval then covered else 0 end) as covered_rows,
+        sum(pinball_qty) as pinball_qty
+    from paired
+    group by {{ hierarchy_grouping_sets(['cycle_id', 'model_name', 'cutoff_date', 'bucket_date']) }}
 ),
 
-kpis as (
+-- the same levels' history, for the naive scale of each origin
+history_members as (
+    select
+        bucket_date,
+        {{ aggregation_level() }} as aggregation_level,
+        {{ level_member('sku_id') }} as sku_id,
+        {{ level_member('location_id') }} as location_id,
+        {{ level_member('family_id') }} as family_id,
+        {{ level_member('region') }} as region,
+        sum(demand_qty) as demand_qty
+    from history
+    group by {{ hierarchy_grouping_sets(['bucket_date']) }}
+),
+
+naive_steps as (
+    select
+        history_members.*,
+        demand_qty - lag(demand_qty) over (partition by {{ member }} order by bucket_date) as step_qty
+    from history_members
+),
+
+origins as (
+    select distinct cycle_id, cutoff_date from backtest
+),
+
+-- mean squared one-step naive error of each member's history up to each origin (RMSSE's denominator)
+scales as (
+    select
+        origins.cycle_id,
+        origins.cutoff_date,
+        naive_steps.aggregation_level,
+        naive_steps.sku_id,
+        naive_steps.location_id,
+        naive_steps.family_id,
+        naive_steps.region,
+        avg(naive_steps.step_qty * naive_steps.step_qty) as naive_mse
+    from origins
+    inner join naive_steps on naive_steps.bucket_date <= origins.cutoff_date
+    group by
+        origins.cycle_id,
+        origins.cutoff_date,
+        naive_steps.aggregation_level,
+        naive_steps.sku_id,
+        naive_steps.location_id,
+        naive_steps.family_id,
+        naive_steps.region
+),
+
+per_origin as (
+    select
+        members.cycle_id,
+        members.model_name,
+        members.cutoff_date,
+        members.aggregation_level,
+        members.sku_id,
+        members.location_id,
+        members.family_id,
+        members.region,
+        max(members.series_count) as series_count,
+        count(*) as evaluated_buckets,
+        sum(members.actual_qty) as actual_qty,
+        sum(members.forecast_qty) as forecast_qty,
+        sum(abs(members.forecast_qty - members.actual_qty)) as abs_error_qty,
+        sum(members.series_abs_error_qty) as series_abs_error_qty,
+        sqrt(
+            avg((members.forecast_qty - members.actual_qty) * (members.forecast_qty - members.actual_qty))
+            / nullif(max(scales.naive_mse), 0)
+        ) as rmsse,
+        sum(members.interval_rows) as interval_rows,
+        sum(members.covered_rows) as covered_rows,
+        sum(members.pinball_qty) as pinball_qty
+    from members
+    left join scales
+        on members.cycle_id = scales.cycle_id
+        and members.cutoff_date = scales.cutoff_date
+        and members.aggregation_level = scales.aggregation_level
+        and members.sku_id = scales.sku_id
+        and members.location_id = scales.location_id
+        and members.family_id = scales.family_id
+        and members.region = scales.region
+    group by
+        members.cycle_id,
+        members.model_name,
+        members.cutoff_date,
+        members.aggregation_level,
+        members.sku_id,
+        members.location_id,
+        members.family_id,
+        members.region
+),
+
+scored as (
+    select
+        cycle_id,
+        model_name,
+        aggregation_level,
+        sku_id,
+        location_id,
+        family_id,
+        region,
+        max(series_count) as series_count,
+        count(*) as origins,
+        sum(evaluated_buckets) as evaluated_buckets,
+        {{ round_to('sum(actual_qty)', 4) }} as actual_qty,
+        {{ round_to('sum(forecast_qty)', 4) }} as forecast_qty,
+        {{ round_to('sum(abs_error_qty)', 4) }} as abs_error_qty,
+        {{ round_to('sum(abs_error_qty) / nullif(sum(actual_qty), 0)', 6) }} as wape,
+        {{ round_to('sum(series_abs_error_qty) / nullif(sum(actual_qty), 0)', 6) }} as series_wape,
+        {{ round_to('(sum(forecast_qty) - sum(actual_qty)) / nullif(sum(actual_qty), 0)', 6) }} as bias,
+        {{ round_to('avg(rmsse)', 6) }} as rmsse,
+        sum(interval_rows) as interval_rows,
+        {{ round_to('sum(covered_rows) / nullif(sum(interval_rows), 0)', 6) }} as interval_coverage_p10_p90,
+        {{ round_to('sum(pinball_qty) / nullif(sum(interval_rows), 0)', 6) }} as pinball_loss_qty
+    from per_origin
+    group by cycle_id, model_name, {{ member }}
+),
+
+final as (
     select
         cast(cycle_id as varchar) as cycle_id,
         cast(model_name as varchar) as model_name,
+        cast(aggregation_level as varchar) as aggregation_level,
+        cast(sku_id as varchar) as sku_id,
+        cast(location_id as varchar) as location_id,
         cast(family_id as varchar) as family_id,
+        cast(region as varchar) as region,
         cast(series_count as bigint) as series_count,
+        cast(origins as bigint) as origins,
         cast(evaluated_buckets as bigint) as evaluated_buckets,
         cast(actual_qty as double precision) as actual_qty,
         cast(forecast_qty as double precision) as forecast_qty,
         cast(abs_error_qty as double precision) as abs_error_qty,
-        cast(abs_error_qty / nullif(actual_qty, 0) as double precision) as wape,
-        cast((forecast_qty - actual_qty) / nullif(actual_qty, 0) as double precision) as bias
-    from aggregated
+        cast(wape as double precision) as wape,
+        cast(series_wape as double precision) as series_wape,
+        cast(bias as double precision) as bias,
+        cast(rmsse as double precision) as rmsse,
+        cast({{ round_to(
+            "max(case when model_name = 'seasonal_naive' then wape end) over (partition by cycle_id, " ~ member ~ ") - wape",
+            6) }} as double precision) as fva_wape_vs_seasonal_naive,
+        cast(interval_rows as bigint) as interval_rows,
+        cast(interval_coverage_p10_p90 as double precision) as interval_coverage_p10_p90,
+        cast(pinball_loss_qty as double precision) as pinball_loss_qty
+    from scored
 )
 
-select * from kpis
+select * from final
