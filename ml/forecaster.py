@@ -4,9 +4,13 @@ Why recursive: one model serves every horizon step and every bucket size, and it
 full history; a direct strategy would train one model per step (18 for the default horizon) for a gain
 that mostly appears far out, where the plan is least sensitive. Revisit with the backtest harness.
 
-Targets are divided by each series' mean level over the training window, so one model learns shapes
-across series of very different sizes; rows are weighted by that level, so the loss tracks WAPE (a
-volume-weighted error) instead of treating a 2-unit series like a 2,000-unit one.
+Targets are divided by each series' level, so one model learns shapes across series of very different
+sizes; rows are weighted by that level, so the loss tracks WAPE (a volume-weighted error) instead of treating
+a 2-unit series like a 2,000-unit one. The level is the mean of the last ``scale_window`` buckets (the
+pipeline uses a year): trees cannot extrapolate, so a growing series scaled by its all-time mean sits above
+anything seen in training and is under-forecast. Measured on M5 (benchmarks/forecast_benchmark.py): RMSSE
+at the total 1.16 -> 0.71 monthly, 0.59 -> 0.56 daily; at item x store 1.17 -> 1.19 monthly, 0.736 -> 0.735
+daily.
 """
 
 from __future__ import annotations
@@ -45,11 +49,13 @@ class GlobalForecaster:
     params: dict = field(default_factory=dict)
     seed: int = 0
     freq: str = "MS"
+    scale_window: int | None = None  # buckets the series' level is the mean of (None: the whole history)
 
     def fit(self, df: pd.DataFrame, static: pd.DataFrame | None = None) -> GlobalForecaster:
         """Train on ``unique_id, ds, y`` (plus static attributes per ``unique_id``)."""
         self.panel_ = Panel.from_long(df, self.freq, self.spec.exogenous)
-        self.scale_ = np.maximum(np.nan_to_num(np.nanmean(self.panel_.values, axis=1)), 0.1)
+        recent = self.panel_.values[:, -self.scale_window :] if self.scale_window else self.panel_.values
+        self.scale_ = np.maximum(np.nan_to_num(np.nanmean(recent, axis=1)), 0.1)
         self.static_codes_, self.categories_ = _encode_static(self.panel_.ids, static, self.spec.static)
         scaled = self.panel_.values / self.scale_[:, None]
         X, y, w = [], [], []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sop.sample_company import SampleConfig, generate, write_landing
@@ -24,12 +25,31 @@ def small_frames():
     return generate(SMALL)
 
 
+# A dairy product launching two months after the last archived cycle: nothing ordered yet, made like SKU0028.
+LAUNCH = {"sku_id": "SKU9001", "like": "SKU0028", "family_id": "DAI", "launch_date": "2026-03-01"}
+
+
+def with_launch(frames: dict) -> dict:
+    """The sample company plus LAUNCH in the product master and the routings (no orders, no stock)."""
+    products, routings = frames["products"], frames["routings"]
+    product = products[products["sku_id"] == LAUNCH["like"]].assign(
+        sku_id=LAUNCH["sku_id"], sku_name="Dairy launch", launch_date=pd.Timestamp(LAUNCH["launch_date"])
+    )
+    routing = routings[routings["sku_id"] == LAUNCH["like"]].assign(sku_id=LAUNCH["sku_id"])
+    return {
+        **frames,
+        "products": pd.concat([products, product], ignore_index=True),
+        "routings": pd.concat([routings, routing], ignore_index=True),
+    }
+
+
 @pytest.fixture(scope="session")
 def archived(tmp_path_factory, small_frames):
-    """A warehouse that ran ARCHIVED_CYCLES (dbt steps and the Python stages, no Dagster), each step checked."""
+    """A warehouse that ran ARCHIVED_CYCLES (dbt steps and the Python stages, no Dagster), each step checked;
+    its company has a product launching after the last cycle (LAUNCH)."""
     from tests.dbt_runs import build_cycles
 
-    built = build_cycles(tmp_path_factory.mktemp("archive"), small_frames, ARCHIVED_CYCLES)
+    built = build_cycles(tmp_path_factory.mktemp("archive"), with_launch(small_frames), ARCHIVED_CYCLES)
     assert not built.failures, built.failures[0]
     return built
 

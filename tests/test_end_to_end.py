@@ -173,6 +173,12 @@ def test_forecast_accuracy_scores_lightgbm_and_every_baseline_on_the_same_window
         acc.loc["lightgbm", "series_wape"], abs=1e-3
     )
     forecast_md = _metadata(instance, "forecast", "demand_forecast")
+    by_class = {r.data["demand_class"]: r.data for r in forecast_md["backtest_by_demand_class"].value.records}
+    assert {"smooth", "intermittent"} <= set(by_class) <= {"smooth", "erratic", "intermittent", "lumpy"}
+    # every series with history before the first origin is in one class
+    assert 0.9 * acc.loc["lightgbm", "series_count"] <= sum(r["series"] for r in by_class.values())
+    assert sum(r["series"] for r in by_class.values()) <= acc.loc["lightgbm", "series_count"]
+    assert all({"lightgbm", "croston", "tsb"} <= set(r) for r in by_class.values())
     assert 0.6 <= forecast_md["interval_coverage_p10_p90"].value <= 0.95
     coverage = forecast_md["interval_coverage_p10_p90"].value
     assert coverage == pytest.approx(acc.loc["lightgbm", "interval_coverage_p10_p90"])

@@ -8,7 +8,7 @@ from ml import GlobalForecaster, seasonal_naive, wape
 from ml.backtest import Splits, backtest
 from ml.features import FeatureSpec
 from ml.intervals import ConformalIntervals, out_of_sample_coverage
-from ml.metrics import scoreboard
+from ml.metrics import demand_classes, scoreboard, wape_by_demand_class
 from ml.plots import forecast_vs_actuals_png, largest_series
 
 
@@ -214,3 +214,40 @@ def test_the_chart_shows_the_largest_series_first():
     future = GlobalForecaster(seed=0).fit(df, static).predict(4)
     png = forecast_vs_actuals_png(df, backtest_rows, future, ids)
     assert png[:4] == b"\x89PNG" and len(png) > 5_000
+
+
+def test_demand_classes_follow_the_syntetos_boylan_cutoffs():
+    ds = pd.date_range("2024-01-01", periods=8, freq="MS")
+    values = {
+        "smooth": [10, 11, 9, 10, 12, 10, 9, 11],
+        "erratic": [1, 30, 2, 25, 1, 40, 3, 20],  # every bucket sells, sizes vary (CV² > 0.49)
+        "intermittent": [0, 10, 0, 0, 11, 0, 0, 10],  # ADI 8/3 > 1.32, steady sizes
+        "lumpy": [0, 1, 0, 0, 40, 0, 0, 5],
+        "none": [0] * 8,
+    }
+    history = pd.concat([pd.DataFrame({"unique_id": k, "ds": ds, "y": v}) for k, v in values.items()])
+    classes = demand_classes(history.astype({"y": float}))
+    assert classes.to_dict() == {
+        "smooth": "smooth",
+        "erratic": "erratic",
+        "intermittent": "intermittent",
+        "lumpy": "lumpy",
+        "none": "intermittent",
+    }
+
+
+def test_wape_by_demand_class_scores_each_method_on_its_class_only():
+    ds = pd.date_range("2024-01-01", periods=6, freq="MS")
+    history = pd.DataFrame(
+        {
+            "unique_id": ["s"] * 6 + ["i"] * 6,
+            "ds": list(ds) * 2,
+            "y": [10.0, 10, 10, 10, 10, 10, 0, 0, 8, 0, 0, 4],
+        }
+    )
+    cutoff = ds[3]
+    rows = [("m", "s", ds[4], 12.0), ("m", "s", ds[5], 10.0), ("m", "i", ds[4], 1.0), ("m", "i", ds[5], 2.0)]
+    backtest = pd.DataFrame(rows, columns=["model_name", "unique_id", "ds", "y_hat"]).assign(cutoff=cutoff)
+    table = wape_by_demand_class(backtest, history).set_index("demand_class")
+    assert table.loc["smooth", "m"] == pytest.approx(2 / 20) and table.loc["smooth", "series"] == 1
+    assert table.loc["intermittent", "m"] == pytest.approx((1 + 2) / 4)

@@ -27,10 +27,10 @@ def png_markdown(path: Path, caption: str) -> dg.MarkdownMetadataValue:
     return dg.MetadataValue.md(f"{caption}\n\n![{caption}](data:image/png;base64,{encoded})")
 
 
-def scoreboard_table(rows: list[dict]) -> dg.TableMetadataValue:
-    """The backtest scoreboard (one row per method, best first) as a table the UI shows."""
-    metrics = [k for k in rows[0] if k != "model_name"]
-    columns = [dg.TableColumn("model_name", "string"), *(dg.TableColumn(k, "float") for k in metrics)]
+def scoreboard_table(rows: list[dict], label: str = "model_name") -> dg.TableMetadataValue:
+    """A backtest table (one row per method, best first; or per demand class) as a table the UI shows."""
+    metrics = [k for k in rows[0] if k != label]
+    columns = [dg.TableColumn(label, "string"), *(dg.TableColumn(k, "float") for k in metrics)]
     schema = dg.TableSchema(columns=columns)
     # a metric a method has no value for (no series with a scale) is shown empty, not NaN
     clean = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()} for row in rows]
@@ -75,6 +75,9 @@ def demand_forecast(context: dg.AssetExecutionContext, sop: SopHome):
             "model_dir": dg.MetadataValue.path(summary["model_dir"]),
             "backtest": f"{summary['backtest_origins']} origins x {summary['backtest_window']} buckets",
             "backtest_scoreboard": scoreboard_table(summary["scoreboard"]),
+            # WAPE per demand class (smooth, erratic, intermittent, lumpy) and method
+            "backtest_by_demand_class": scoreboard_table(summary["wape_by_demand_class"], "demand_class"),
+            "launching_series": summary["launching_series"],
             # share of the last origin's actuals inside P10-P90 calibrated on the earlier ones (nominal 0.8)
             "interval_coverage_p10_p90": summary["interval_coverage_p10_p90"],
             "forecast_vs_actuals": png_markdown(Path(summary["chart"]), "the three largest series"),

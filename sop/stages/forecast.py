@@ -14,7 +14,8 @@ from ml import GlobalForecaster
 from ml.backtest import Splits, backtest
 from ml.baselines import baseline_forecasts
 from ml.intervals import QUANTILES, ConformalIntervals, last_origin_intervals, out_of_sample_coverage
-from ml.metrics import scoreboard
+from ml.metrics import scoreboard, wape_by_demand_class
+from ml.new_products import like_item_forecast
 from ml.plots import forecast_vs_actuals_png, largest_series
 from sop.buckets import Bucket, planning_bucket
 from sop.warehouse import replace_cycle_rows
@@ -53,7 +54,8 @@ def load_history(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataF
     history["event_days"] = history["event_days"].fillna(0.0)
     static = con.sql(
         f"""select sku_id || '{SEP}' || location_id as unique_id, family_id, region, location_id,
-                   cast(end_date as timestamp) as end_date
+                   cast(launch_date as timestamp) as launch_ds, cast(end_date as timestamp) as end_date,
+                   is_launching
             from marts.dim_sku_locations"""
     ).df()
     return history, static
@@ -132,7 +134,10 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
         # under a year of history, the month and a series' age are the date in disguise: trees would carry
         # the level of the last dates they saw forward instead of learning seasonality or a lifecycle
         spec = replace(spec, calendar=(), age=False)
-    make_model = partial(GlobalForecaster, spec=spec, seed=cfg.seed, freq=bucket.freq)
+    # each series' level is its last year (a season of buckets): see ml/forecaster.py
+    make_model = partial(
+        GlobalForecaster, spec=spec, seed=cfg.seed, freq=bucket.freq, scale_window=bucket.season_length
+    )
     splits = Splits.fitting(history["ds"].nunique(), cfg.origins, cfg.window)
     backtested = apply_lifecycle(backtest(history, static, splits, make_model), static)
 
@@ -142,14 +147,26 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
     own_backtest = backtested[backtested["model_name"] == "lightgbm"]
     lightgbm = ConformalIntervals().fit(own_backtest, history).apply(lightgbm, history)
     backtested = with_scored_intervals(backtested, history)
-    # every method is archived per cycle: accuracy by lag and forecast value added score them once actuals arrive
-    future = pd.concat(
-        [
-            lightgbm.assign(model_name="lightgbm"),
-            baseline_forecasts(history, horizon, bucket.season_length, bucket.freq, ("seasonal_naive", "naive")),
-        ],
-        ignore_index=True,
+    # products about to launch (nothing ordered yet) get their family's launch curve (ml/new_products.py)
+    launching = like_item_forecast(
+        history,
+        static,
+        static[static["is_launching"]],
+        pd.DatetimeIndex(lightgbm["ds"].drop_duplicates().sort_values()),
+        bucket.freq,
+        bucket.season_length,
     )
+    # every method is archived per cycle: accuracy by lag and forecast value added score them once actuals arrive
+    # a product without history has nothing to repeat: its naive baselines are zero (every stage then covers
+    # the same series, so value added compares like with like)
+    zero = launching[["unique_id", "ds"]].assign(y_hat=0.0)
+    parts = [
+        lightgbm.assign(model_name="lightgbm"),
+        baseline_forecasts(history, horizon, bucket.season_length, bucket.freq, ("seasonal_naive", "naive")),
+        launching.drop(columns="basis").assign(model_name="like_item"),
+        *(zero.assign(model_name=name) for name in ("seasonal_naive", "naive")),
+    ]
+    future = pd.concat([part for part in parts if len(part)], ignore_index=True)
     future = apply_lifecycle(future, static)
     model.save(model_dir)
     chart = model_dir / "forecast_vs_actuals.png"
@@ -164,6 +181,7 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
         "demand_forecast_rows": archived["demand_forecast"],
         "backtest_rows": archived["backtest_forecast"],
         "series": int(history["unique_id"].nunique()),
+        "launching_series": int(launching["unique_id"].nunique()),
         "bucket": bucket.name,
         "horizon_buckets": horizon,
         "features": spec.names(),
@@ -172,6 +190,7 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
         "backtest_window": splits.horizon,
         "backtest_wape": dict(zip(board["model_name"], board["wape"].astype(float), strict=True)),
         "scoreboard": board.round(4).to_dict("records"),
+        "wape_by_demand_class": wape_by_demand_class(backtested, history).round(4).to_dict("records"),
         "interval_coverage_p10_p90": out_of_sample_coverage(own_backtest, history),
         "model_dir": str(model_dir),
         "chart": str(chart),

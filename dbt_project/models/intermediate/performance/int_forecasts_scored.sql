@@ -6,7 +6,15 @@ with cycles as (
 ),
 
 forecasts as (
-    select cycle_id, model_name, sku_id, location_id, bucket_date, forecast_qty
+    -- a launching product's like-item forecast is its machine-learning stage (consensus starts from it; its
+    -- baselines are zero: nothing to repeat), so every stage is scored on the same series
+    select
+        cycle_id,
+        case when model_name = 'like_item' then 'lightgbm' else model_name end as model_name,
+        sku_id,
+        location_id,
+        bucket_date,
+        forecast_qty
     from {{ source('forecast', 'demand_forecast') }}
     where cycle_id < '{{ cycle_id() }}'
 ),

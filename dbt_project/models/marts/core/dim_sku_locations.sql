@@ -1,5 +1,7 @@
--- One row per sold (sku, location): the hierarchy, money and routing the forecast and the plan need.
-with spine as (
+-- One row per series the cycle plans: every sold (sku, location), and every launching product (recent or
+-- upcoming, nothing ordered yet) at each location that sold its family in the last year, where the forecast
+-- gives it its family's launch curve. The hierarchy, money and routing the forecast and the plan need.
+with sold as (
     select sku_id, location_id, min(bucket_date) as first_bucket_date
     from {{ ref('int_series_buckets_spined') }}
     group by sku_id, location_id
@@ -7,6 +9,28 @@ with spine as (
 
 products as (
     select * from {{ ref('stg_landing__products') }}
+),
+
+family_locations as (
+    select distinct products.family_id, orders.location_id
+    from {{ ref('int_sales_orders_aggregated') }} as orders
+    inner join products on orders.sku_id = products.sku_id
+    where orders.bucket_date >= {{ dbt.dateadd('month', -12, cycle_start_date()) }}
+),
+
+launching as (
+    select products.sku_id, family_locations.location_id, cast(null as date) as first_bucket_date
+    from products
+    inner join family_locations on products.family_id = family_locations.family_id
+    where products.sku_id not in (select sku_id from sold)
+        and products.launch_date >= {{ dbt.dateadd('month', -3, cycle_start_date()) }}
+        and (products.end_date is null or products.end_date >= {{ cycle_start_date() }})
+),
+
+spine as (
+    select * from sold
+    union all
+    select * from launching
 ),
 
 locations as (
@@ -55,6 +79,7 @@ joined as (
         products.launch_date,
         products.end_date,
         spine.first_bucket_date,
+        spine.first_bucket_date is null as is_launching,
         routings.plant_id,
         routings.resource_id,
         routings.units_per_hour,

@@ -7,7 +7,8 @@ with statistical as (
         forecasts.*,
         cast(date_trunc('month', bucket_date) as date) as month_date
     from {{ source('forecast', 'demand_forecast') }} as forecasts
-    where cycle_id = '{{ cycle_id() }}' and model_name = 'lightgbm'
+    -- LightGBM's forecast; for a launching product (no history) its family's launch curve (like_item)
+    where cycle_id = '{{ cycle_id() }}' and model_name in ('lightgbm', 'like_item')
 ),
 
 baseline as (
@@ -48,6 +49,7 @@ consensus as (
         cast(statistical.sku_id as varchar) as sku_id,
         cast(statistical.location_id as varchar) as location_id,
         cast(statistical.bucket_date as date) as bucket_date,
+        cast(statistical.model_name as varchar) as statistical_model_name,
         cast(statistical.forecast_qty as double precision) as statistical_forecast_qty,
         cast(baseline.forecast_qty as double precision) as baseline_forecast_qty,
         cast(statistical.p10_qty as double precision) as statistical_p10_qty,
