@@ -251,3 +251,18 @@ def test_wape_by_demand_class_scores_each_method_on_its_class_only():
     table = wape_by_demand_class(backtest, history).set_index("demand_class")
     assert table.loc["smooth", "m"] == pytest.approx(2 / 20) and table.loc["smooth", "series"] == 1
     assert table.loc["intermittent", "m"] == pytest.approx((1 + 2) / 4)
+
+
+def test_backtest_baselines_are_chosen_by_name_with_autoets_opt_in(monkeypatch):
+    from sop.stages.forecast import ForecastConfig, backtest_baselines
+
+    assert "auto_ets" not in backtest_baselines("")
+    monkeypatch.setenv("SOP_FORECAST_BASELINES", "seasonal_naive, auto_ets")
+    assert ForecastConfig().baselines == ("seasonal_naive", "auto_ets")
+    with pytest.raises(ValueError, match="unknown \\['arima'\\].*auto_ets"):
+        backtest_baselines("naive,arima")
+    df, static = synthetic(n_series=8, months=40)
+    scored = backtest(df, static, Splits(origins=2, horizon=6), lambda: GlobalForecaster(), ("auto_ets",))
+    assert set(scored["model_name"]) == {"lightgbm", "auto_ets"}
+    auto_ets = scored[scored["model_name"] == "auto_ets"]
+    assert len(auto_ets) == 8 * 2 * 6 and auto_ets["y_hat"].notna().all()
