@@ -30,9 +30,9 @@ def launch_curves(history: pd.DataFrame, static: pd.DataFrame, by: list[str], fr
     )
     rows = rows[rows["age"] >= 0].merge(static[["unique_id", *by]], on="unique_id")
     grouped = rows.groupby([*by, "age"])["y"]
-    return grouped.agg(
-        y_hat="mean", p10_qty=lambda y: y.quantile(0.1), p90_qty=lambda y: y.quantile(0.9), peers="count"
-    ).reset_index()
+    spread = grouped.quantile([0.1, 0.9]).unstack()
+    spread.columns = ["p10_qty", "p90_qty"]
+    return grouped.agg(y_hat="mean", peers="count").join(spread).reset_index()
 
 
 def like_item_forecast(
@@ -48,14 +48,18 @@ def like_item_forecast(
     then its peers' launch curve (``basis`` says which peers: 'family_location', 'family' or
     'family_level'). ``history`` and ``static`` are the established series (``unique_id, ds, y``; ``unique_id,
     family_id, location_id``). A series with no peer at all gets no row."""
+    columns = ["unique_id", "ds", "y_hat", "p10_qty", "p50_qty", "p90_qty", "basis"]
+    if launches.empty:
+        return pd.DataFrame(columns=columns)
     curves = {
         "family_location": launch_curves(history, static, ["family_id", "location_id"], freq),
         "family": launch_curves(history, static, ["family_id"], freq),
     }
     recent = history[history["ds"] > history["ds"].max() - pd.tseries.frequencies.to_offset(freq) * season_length]
     level = recent.merge(static, on="unique_id").groupby(["family_id", "unique_id"])["y"].mean()
-    family_level = level.groupby("family_id").agg(["mean", lambda y: y.quantile(0.1), lambda y: y.quantile(0.9)])
-    family_level.columns = ["y_hat", "p10_qty", "p90_qty"]
+    family_level = level.groupby("family_id").quantile([0.1, 0.9]).unstack()
+    family_level.columns = ["p10_qty", "p90_qty"]
+    family_level = family_level.assign(y_hat=level.groupby("family_id").mean())[["y_hat", "p10_qty", "p90_qty"]]
 
     out = []
     for launch in launches.itertuples(index=False):
@@ -75,7 +79,6 @@ def like_item_forecast(
             continue
         frame[["y_hat", "p10_qty", "p90_qty"]] = np.where(frame[["age"]].to_numpy() >= 0, values, 0.0)
         out.append(frame.assign(basis=basis))
-    columns = ["unique_id", "ds", "y_hat", "p10_qty", "p50_qty", "p90_qty", "basis"]
     if not out:
         return pd.DataFrame(columns=columns)
     result = pd.concat(out, ignore_index=True)
