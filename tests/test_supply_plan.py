@@ -106,3 +106,56 @@ def test_buckets_without_any_capacity_are_reported():
 
     assert buckets_without_capacity(inputs([[1, 1, 1], [1, 1, 1]], hours=[10, 10, 10])) == []
     assert buckets_without_capacity(inputs([[1, 1, 1], [1, 1, 1]], hours=[10, 0, 0])) == ["2026-02-01", "2026-03-01"]
+
+
+def random_inputs(seed: int, series: int = 12, buckets: int = 12, load: float = 1.0) -> PlanInputs:
+    """Seasonal demand on three resources whose regular hours cover ``load`` times the average demand."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2026-01-01", periods=buckets, freq="MS")
+    t = np.arange(buckets)
+    base = rng.uniform(20, 200, series)[:, None]
+    demand = rng.poisson(base * (1 + 0.5 * np.sin(2 * np.pi * (t + rng.integers(0, 12, series)[:, None]) / 12)))
+    frame = pd.DataFrame(
+        {
+            "sku_id": [f"S{i}" for i in range(series)],
+            "location_id": "X",
+            "resource_id": [f"R{i % 3}" for i in range(series)],
+            "units_per_hour": rng.uniform(5, 20, series),
+            "unit_cost_amount": rng.uniform(1, 10, series),
+            "opening_qty": rng.uniform(0, 50, series),
+            "safety_stock_qty": rng.uniform(0, 30, series),
+        }
+    )
+    frame["net_price_amount"] = frame["unit_cost_amount"] * rng.uniform(1.2, 2.5, series)
+    need = (demand.mean(axis=1) / frame["units_per_hour"]).groupby(frame["resource_id"]).sum()
+    hours = pd.DataFrame(np.repeat((load * need).to_numpy()[:, None], buckets, axis=1), index=need.index, columns=dates)
+    return PlanInputs(frame, demand.astype(float), dates, hours)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("load", [0.8, 1.0, 1.3])
+def test_the_lp_never_costs_more_than_a_greedy_plan_and_stays_within_capacity(seed, load):
+    from sop.planning.greedy import greedy_plan
+    from sop.planning.supply_plan import plan_cost
+
+    inp, costs = random_inputs(seed, load=load), PlanCosts()
+    result = solve(inp, costs)
+    check_invariants(inp, costs, result)
+    S, T = inp.demand.shape
+    plan = result.series_plan
+    lp_stock = plan["closing_inventory_qty"].to_numpy().reshape(S, T)
+    lp_short = plan["shortage_qty"].to_numpy().reshape(S, T)
+    lp_overtime = result.resource_plan["overtime_hours"].to_numpy().reshape(len(inp.hours), T)
+    lp_cost = plan_cost(inp, costs, lp_stock, lp_short, lp_overtime)
+    assert lp_cost == pytest.approx(result.objective, rel=1e-6)  # one cost function for both plans
+
+    greedy = greedy_plan(inp, costs)
+    rate = inp.series["units_per_hour"].to_numpy()
+    used = pd.DataFrame(greedy.production / rate[:, None]).groupby(inp.series["resource_id"].to_numpy()).sum()
+    assert (used.to_numpy() <= inp.hours.loc[used.index].to_numpy() + greedy.overtime + 1e-6).all()
+    opening = np.column_stack([inp.series["opening_qty"], greedy.stock[:, :-1]])
+    np.testing.assert_allclose(opening + greedy.production - (inp.demand - greedy.shortage), greedy.stock, atol=1e-9)
+    greedy_cost = plan_cost(inp, costs, greedy.stock, greedy.shortage, greedy.overtime)
+    assert lp_cost <= greedy_cost + 1e-6
+    if load < 1:  # a peak beyond capacity: building ahead is what the greedy plan cannot do
+        assert lp_cost < 0.95 * greedy_cost

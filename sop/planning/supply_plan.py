@@ -174,3 +174,19 @@ def _resource_plan(inp: PlanInputs, prod, overtime, res_idx, ok) -> pd.DataFrame
             "capacity_utilization": np.divide(used, hours, out=np.zeros_like(used), where=hours > 0).ravel(),
         }
     )
+
+
+def plan_cost(
+    inp: PlanInputs, costs: PlanCosts, stock: np.ndarray, shortage: np.ndarray, overtime: np.ndarray
+) -> float:
+    """The LP's objective for any plan (stock and shortage per series and bucket, overtime hours per resource
+    and bucket): holding, shortage, stock below safety stock and overtime, in EUR."""
+    unit_cost = inp.series["unit_cost_amount"].to_numpy(float)[:, None]
+    price = inp.series["net_price_amount"].to_numpy(float)[:, None]
+    below = np.maximum(inp.series["safety_stock_qty"].to_numpy(float)[:, None] - stock, 0.0)
+    return float(
+        (costs.holding_rate * unit_cost * stock).sum()
+        + (costs.shortage_markup * np.maximum(price, unit_cost) * shortage).sum()
+        + (costs.below_safety_rate * unit_cost * below).sum()
+        + costs.overtime_cost_per_hour * overtime.sum()
+    )
