@@ -43,6 +43,11 @@ COMPARED = {
         + ["region"],
         ["wape", "mape", "mase", "bias", "fva_wape_vs_previous_stage"],
     ),
+    "marts.fct_plan_financials": (
+        ["cycle_id", "month_date", "aggregation_level", "family_id", "region"],
+        ["revenue_amount", "margin_rate", "lost_revenue_amount", "revenue_gap_amount"],
+    ),
+    "marts.fct_plan_exceptions": (["cycle_id", "exception_id"], ["size_qty", "size_amount"]),
     "marts.fct_schedule_attainment": (["plan_cycle_id", "plant_id", "resource_id"], ["schedule_attainment"]),
     "marts.fct_kpi_scorecard": (
         ["month_date", "aggregation_level", "family_id", "region"],

@@ -108,6 +108,8 @@ def test_published_tables_have_their_columns_and_carry_cycle_and_version(env):
         "forecast_accuracy": {"model_name", "aggregation_level", "family_id", "wape", "rmsse", "pinball_loss_qty"},
         "capacity_plan": {"resource_id", "bucket_date", "available_hours", "planned_hours", "overtime_hours"},
         "kpi_scorecard": {"month_date", "aggregation_level", "family_id", "region", "fill_rate", "inventory_turns"},
+        "plan_financials": {"month_date", "aggregation_level", "revenue_amount", "margin_amount", "revenue_gap_amount"},
+        "plan_exceptions": {"exception_id", "exception_type", "severity", "first_bucket_date", "size_amount"},
     }
     assert set(expected) == set(PUBLISHED)
     for table, columns in expected.items():
@@ -141,6 +143,29 @@ def test_overrides_replace_the_statistical_forecast(env):
     dp = published(paths, "select * from demand_plan where is_overridden")
     assert len(dp) > 0
     np.testing.assert_allclose(dp["consensus_demand_qty"], dp["override_qty"])
+
+
+def test_the_plan_in_money_and_its_exceptions_add_up_to_the_plan(env):
+    paths, *_ = env
+    plan = published(paths, "select * from plan_reconciled")
+    money = published(paths, "select * from plan_financials")
+    total = money[money["aggregation_level"] == "total"].sort_values("month_date")
+    assert len(total) == 18  # every horizon month
+    assert total["revenue_amount"].sum() == pytest.approx(plan["revenue_amount"].sum(), rel=1e-6)
+    assert total["shortage_qty"].sum() == pytest.approx(plan["shortage_qty"].sum(), abs=0.01)
+    for level in ("family", "region"):
+        by_month = money[money["aggregation_level"] == level].groupby("month_date")["margin_amount"].sum()
+        np.testing.assert_allclose(by_month.to_numpy(), total.set_index("month_date")["margin_amount"], atol=0.5)
+    assert total["budget_revenue_amount"].notna().all()  # the sample company budgets the horizon
+
+    exceptions = published(paths, "select * from plan_exceptions")
+    short = exceptions[exceptions["exception_type"] == "shortage"]
+    assert short["size_qty"].sum() == pytest.approx(plan["shortage_qty"].sum(), abs=0.01)
+    assert short["size_amount"].sum() == pytest.approx(total["lost_revenue_amount"].sum(), rel=1e-4)
+    capacity = published(paths, "select * from capacity_plan where overtime_hours > 0.0001")
+    overloaded = exceptions[exceptions["exception_type"] == "capacity_overload"]
+    assert set(overloaded["resource_id"]) == set(capacity["resource_id"])
+    assert exceptions["severity"].isin(["high", "medium", "low"]).all() and exceptions["exception_id"].is_unique
 
 
 def test_forecast_accuracy_scores_lightgbm_and_every_baseline_on_the_same_windows(env):

@@ -133,7 +133,10 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig | None = 
             "planned_hours",
         ]
     ]
-    capacity = result.resource_plan.assign(bucket_date=pd.to_datetime(result.resource_plan["bucket_date"]).dt.date)
+    capacity = result.resource_plan.assign(
+        bucket_date=pd.to_datetime(result.resource_plan["bucket_date"]).dt.date,
+        overtime_cost_amount=result.resource_plan["overtime_hours"] * cfg.costs.overtime_cost_per_hour,
+    )
     reconciled, supply, capacity = (_rounded(f) for f in (reconciled, supply, capacity))
     return {
         "plan_reconciled_rows": replace_cycle_rows(con, "planning.plan_reconciled", cycle_id, reconciled),

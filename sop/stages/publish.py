@@ -32,6 +32,8 @@ PUBLISHED = {
     "capacity_plan": "planning.capacity_plan",
     "forecast_accuracy": "marts.fct_forecast_accuracy",
     "kpi_scorecard": "marts.fct_kpi_scorecard",  # the KPI trend as of the cycle, for the meeting and BI
+    "plan_financials": "marts.fct_plan_financials",
+    "plan_exceptions": "marts.fct_plan_exceptions",
 }
 
 

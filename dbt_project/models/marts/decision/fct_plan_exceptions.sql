@@ -1,0 +1,180 @@
+-- What the S&OP meeting must look at in the cycle's plan: one row per problem and what it concerns, with its
+-- size in units (hours for capacity) and EUR, the horizon bucket where it first bites and how many buckets it
+-- lasts, and a severity. Kinds:
+--   shortage            demand the plan cannot meet (EUR: lost revenue at net price)
+--   below_safety_stock  closing stock under safety stock (size: the largest gap; EUR at standard cost)
+--   excess              closing stock above safety stock plus the next 3 buckets' demand (largest; at cost)
+--   capacity_overload   a resource planned beyond its regular hours, on overtime (EUR: overtime cost)
+--   budget_gap          a family's planned revenue more than 5% under budget in a month (EUR: the gap)
+-- Severity, against the cycle's planned revenue R: high if EUR >= 0.5% of R, or >= 0.1% of R and it bites in
+-- the first two buckets (too late to react); medium if >= 0.1% of R; low otherwise.
+{%- set excess_cover_buckets = 3 %}
+{%- set budget_gap_tolerance = 0.05 %}
+
+with plan as (
+    select * from {{ source('planning', 'plan_reconciled') }}
+    where cycle_id = '{{ cycle_id() }}'
+),
+
+capacity as (
+    select * from {{ source('planning', 'capacity_plan') }}
+    where cycle_id = '{{ cycle_id() }}'
+),
+
+series as (
+    select sku_id, location_id, family_id, region, unit_cost_amount, net_price_amount
+    from {{ ref('dim_sku_locations') }}
+),
+
+financials as (
+    select * from {{ ref('fct_plan_financials') }}
+),
+
+horizon as (
+    select bucket_date, row_number() over (order by bucket_date) as bucket_number
+    from (select distinct bucket_date from plan) as buckets
+),
+
+series_buckets as (
+    select
+        plan.*,
+        series.family_id,
+        series.region,
+        series.unit_cost_amount,
+        series.net_price_amount,
+        sum(plan.consensus_demand_qty) over next_buckets as cover_demand_qty,
+        count(*) over next_buckets as cover_buckets
+    from plan
+    inner join series
+        on plan.sku_id = series.sku_id
+        and plan.location_id = series.location_id
+    window next_buckets as (
+        partition by plan.sku_id, plan.location_id
+        order by plan.bucket_date
+        rows between 1 following and {{ excess_cover_buckets }} following
+    )
+),
+
+series_problems as (
+    select 'shortage' as exception_type, sku_id, location_id, family_id, region, bucket_date,
+        shortage_qty as size_qty, shortage_qty * net_price_amount as size_amount
+    from series_buckets
+    where shortage_qty > 0.0001
+    union all
+    select 'below_safety_stock', sku_id, location_id, family_id, region, bucket_date,
+        safety_stock_qty - closing_inventory_qty, (safety_stock_qty - closing_inventory_qty) * unit_cost_amount
+    from series_buckets
+    where closing_inventory_qty < safety_stock_qty - 0.0001
+    union all
+    select 'excess', sku_id, location_id, family_id, region, bucket_date,
+        closing_inventory_qty - safety_stock_qty - cover_demand_qty,
+        (closing_inventory_qty - safety_stock_qty - cover_demand_qty) * unit_cost_amount
+    from series_buckets
+    where cover_buckets = {{ excess_cover_buckets }}
+        and closing_inventory_qty > safety_stock_qty + cover_demand_qty + 0.0001
+),
+
+series_exceptions as (
+    select
+        exception_type,
+        sku_id,
+        location_id,
+        cast(null as varchar) as resource_id,
+        family_id,
+        region,
+        min(bucket_date) as first_bucket_date,
+        count(*) as buckets_affected,
+        -- a shortage adds up over the buckets; a stock gap or excess is a level: its worst bucket
+        case when exception_type = 'shortage' then sum(size_qty) else max(size_qty) end as size_qty,
+        'units' as size_unit,
+        case when exception_type = 'shortage' then sum(size_amount) else max(size_amount) end as size_amount
+    from series_problems
+    group by exception_type, sku_id, location_id, family_id, region
+),
+
+capacity_exceptions as (
+    select
+        'capacity_overload' as exception_type,
+        cast(null as varchar) as sku_id,
+        cast(null as varchar) as location_id,
+        resource_id,
+        cast(null as varchar) as family_id,
+        cast(null as varchar) as region,
+        min(bucket_date) as first_bucket_date,
+        count(*) as buckets_affected,
+        sum(overtime_hours) as size_qty,
+        'hours' as size_unit,
+        sum(overtime_cost_amount) as size_amount
+    from capacity
+    where overtime_hours > 0.0001
+    group by resource_id
+),
+
+budget_exceptions as (
+    select
+        'budget_gap' as exception_type,
+        cast(null as varchar) as sku_id,
+        cast(null as varchar) as location_id,
+        cast(null as varchar) as resource_id,
+        family_id,
+        cast(null as varchar) as region,
+        min(month_date) as first_bucket_date,
+        count(*) as buckets_affected,
+        sum(budget_qty - planned_sales_qty) as size_qty,
+        'units' as size_unit,
+        -sum(revenue_gap_amount) as size_amount
+    from financials
+    where aggregation_level = 'family' and revenue_gap_rate < -{{ budget_gap_tolerance }}
+    group by family_id
+),
+
+exceptions as (
+    select * from series_exceptions
+    union all
+    select * from capacity_exceptions
+    union all
+    select * from budget_exceptions
+),
+
+planned_revenue as (
+    select sum(revenue_amount) as revenue_amount from financials where aggregation_level = 'total'
+),
+
+rated as (
+    select
+        exceptions.*,
+        horizon.bucket_number as first_bucket_number,
+        case
+            when exceptions.size_amount >= 0.005 * planned_revenue.revenue_amount then 'high'
+            when exceptions.size_amount >= 0.001 * planned_revenue.revenue_amount and horizon.bucket_number <= 2
+                then 'high'
+            when exceptions.size_amount >= 0.001 * planned_revenue.revenue_amount then 'medium'
+            else 'low'
+        end as severity
+    from exceptions
+    cross join planned_revenue
+    left join horizon on exceptions.first_bucket_date = horizon.bucket_date
+),
+
+final as (
+    select
+        cast('{{ cycle_id() }}' as varchar) as cycle_id,
+        cast(
+            exception_type || ':' || coalesce(resource_id, sku_id || '@' || location_id, family_id) as varchar
+        ) as exception_id,
+        cast(exception_type as varchar) as exception_type,
+        cast(severity as varchar) as severity,
+        cast(sku_id as varchar) as sku_id,
+        cast(location_id as varchar) as location_id,
+        cast(resource_id as varchar) as resource_id,
+        cast(family_id as varchar) as family_id,
+        cast(region as varchar) as region,
+        cast(first_bucket_date as date) as first_bucket_date,
+        cast(buckets_affected as bigint) as buckets_affected,
+        cast({{ round_to('size_qty', 4) }} as double precision) as size_qty,
+        cast(size_unit as varchar) as size_unit,
+        cast({{ round_to('size_amount', 2) }} as double precision) as size_amount
+    from rated
+)
+
+select * from final

@@ -1,0 +1,109 @@
+-- The cycle's plan in money, per month of the horizon: revenue, cost and margin of the demand the supply plan
+-- meets, the revenue its shortages lose, the stock it ends the month with, and the gap to the budget; per
+-- family and region, with subtotals per family, per region and in total ('ALL'). EUR throughout: net prices
+-- and costs are EUR in dim_sku_locations. A weekly bucket counts in the month it starts in.
+with plan as (
+    select * from {{ source('planning', 'plan_reconciled') }}
+    where cycle_id = '{{ cycle_id() }}'
+),
+
+series as (
+    select sku_id, location_id, family_id, region, unit_cost_amount, net_price_amount
+    from {{ ref('dim_sku_locations') }}
+),
+
+budget as (
+    select * from {{ ref('stg_landing__budget') }}
+),
+
+bucketed as (
+    select
+        plan.*,
+        series.family_id,
+        series.region,
+        series.unit_cost_amount,
+        series.net_price_amount,
+        cast(date_trunc('month', plan.bucket_date) as date) as month_date,
+        -- the month's closing stock is its last bucket's
+        plan.bucket_date = max(plan.bucket_date) over (
+            partition by plan.sku_id, plan.location_id, date_trunc('month', plan.bucket_date)
+        ) as closes_month
+    from plan
+    inner join series
+        on plan.sku_id = series.sku_id
+        and plan.location_id = series.location_id
+),
+
+monthly as (
+    select
+        month_date,
+        family_id,
+        region,
+        sum(consensus_demand_qty) as demand_qty,
+        sum(demand_met_qty) as planned_sales_qty,
+        sum(shortage_qty) as shortage_qty,
+        sum(demand_met_qty * net_price_amount) as revenue_amount,
+        sum(demand_met_qty * unit_cost_amount) as cost_amount,
+        sum(shortage_qty * net_price_amount) as lost_revenue_amount,
+        sum(case when closes_month then closing_inventory_qty * unit_cost_amount else 0 end) as inventory_value_amount
+    from bucketed
+    group by month_date, family_id, region
+),
+
+with_budget as (
+    select
+        monthly.*,
+        budget.budget_qty,
+        budget.budget_revenue_amount
+    from monthly
+    left join budget
+        on monthly.month_date = budget.month_date
+        and monthly.family_id = budget.family_id
+        and monthly.region = budget.region
+),
+
+rolled_up as (
+    select
+        month_date,
+        {{ aggregation_level(series=false) }} as aggregation_level,
+        {{ level_member('family_id') }} as family_id,
+        {{ level_member('region') }} as region,
+        {{ round_to('sum(demand_qty)', 4) }} as demand_qty,
+        {{ round_to('sum(planned_sales_qty)', 4) }} as planned_sales_qty,
+        {{ round_to('sum(shortage_qty)', 4) }} as shortage_qty,
+        {{ round_to('sum(revenue_amount)', 2) }} as revenue_amount,
+        {{ round_to('sum(cost_amount)', 2) }} as cost_amount,
+        {{ round_to('sum(lost_revenue_amount)', 2) }} as lost_revenue_amount,
+        {{ round_to('sum(inventory_value_amount)', 2) }} as inventory_value_amount,
+        sum(budget_qty) as budget_qty,
+        {{ round_to('sum(budget_revenue_amount)', 2) }} as budget_revenue_amount
+    from with_budget
+    group by {{ hierarchy_grouping_sets(['month_date'], series=false) }}
+),
+
+final as (
+    select
+        cast('{{ cycle_id() }}' as varchar) as cycle_id,
+        cast(month_date as date) as month_date,
+        cast(aggregation_level as varchar) as aggregation_level,
+        cast(family_id as varchar) as family_id,
+        cast(region as varchar) as region,
+        cast(demand_qty as double precision) as demand_qty,
+        cast(planned_sales_qty as double precision) as planned_sales_qty,
+        cast(shortage_qty as double precision) as shortage_qty,
+        cast(revenue_amount as double precision) as revenue_amount,
+        cast(cost_amount as double precision) as cost_amount,
+        cast({{ round_to('revenue_amount - cost_amount', 2) }} as double precision) as margin_amount,
+        cast({{ round_to('(revenue_amount - cost_amount) / nullif(revenue_amount, 0)', 6) }} as double precision)
+            as margin_rate,
+        cast(lost_revenue_amount as double precision) as lost_revenue_amount,
+        cast(inventory_value_amount as double precision) as inventory_value_amount,
+        cast(budget_qty as double precision) as budget_qty,
+        cast(budget_revenue_amount as double precision) as budget_revenue_amount,
+        cast({{ round_to('revenue_amount - budget_revenue_amount', 2) }} as double precision) as revenue_gap_amount,
+        cast({{ round_to('(revenue_amount - budget_revenue_amount) / nullif(budget_revenue_amount, 0)', 6) }}
+            as double precision) as revenue_gap_rate
+    from rolled_up
+)
+
+select * from final
