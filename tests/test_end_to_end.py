@@ -268,6 +268,20 @@ def test_every_published_column_is_documented_in_the_readme(env):
         assert undocumented == [], (table, undocumented)
 
 
+def test_the_data_dictionary_describes_every_published_column_and_where_it_comes_from(env):
+    paths, *_ = env
+    dictionary = published(paths, "select * from data_dictionary")
+    for table in PUBLISHED:
+        columns = set(published(paths, f"select * from {table} limit 0").columns)
+        described = dictionary[dictionary["table_name"] == table]
+        assert set(described["column_name"]) == columns, table
+        assert (described["description"].str.len() > 0).all(), described[described["description"] == ""]
+        copied = described[~described["column_name"].isin(VERSION_COLUMNS)]
+        assert (copied["source_column"] == PUBLISHED[table] + "." + copied["column_name"]).all()
+    fill = dictionary.set_index(["table_name", "column_name"]).loc[("kpi_scorecard", "fill_rate"), "description"]
+    assert "shipped" in fill.lower()  # the dbt model's own words
+
+
 def _metadata(instance, *key):
     return instance.get_latest_materialization_event(dg.AssetKey(list(key))).asset_materialization.metadata
 

@@ -8,6 +8,7 @@ store or the new one, never a half-written table. Parquet copies go to
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -18,11 +19,17 @@ from pathlib import Path
 import duckdb
 
 from sop.buckets import planning_bucket
-from sop.settings import Paths
+from sop.settings import DBT_PROJECT_DIR, Paths
 from sop.warehouse import add_new_columns
 
-# Columns every published row carries on top of the warehouse relation's columns.
-VERSION_COLUMNS = ("cycle_id", "plan_version", "run_id", "published_at", "planning_bucket")
+# Columns every published row carries on top of the warehouse relation's columns, and what they mean.
+VERSION_COLUMNS = {
+    "cycle_id": "Cycle (YYYY-MM) the row was planned in.",
+    "plan_version": "Version of the cycle's plan: each publish of a cycle adds one; *_latest views show the newest.",
+    "run_id": "Dagster run that published it.",
+    "published_at": "When it was published (UTC).",
+    "planning_bucket": "Grain of the bucket dates: month or week.",
+}
 
 # published table -> the warehouse relation it copies (rows of the cycle being published)
 PUBLISHED = {
@@ -101,6 +108,10 @@ def run(paths: Paths, cycle_id: str, run_id: str, bucket: str | None = None) -> 
             table: con.execute(f"select column_name, column_type from (describe {table})").fetchall()
             for table in PUBLISHED
         }
+        dictionary = data_dictionary(columns, column_descriptions(DBT_PROJECT_DIR / "target" / "manifest.json"))
+        con.register("_dictionary", dictionary)
+        con.execute("create or replace table data_dictionary as select * from _dictionary")
+        con.unregister("_dictionary")
         _write_parquet(con, paths.publish_parquet, cycle_id, plan_version)
         con.execute("detach wh")
         con.execute("checkpoint")
@@ -118,6 +129,33 @@ def run(paths: Paths, cycle_id: str, run_id: str, bucket: str | None = None) -> 
         "publish_db": str(paths.publish_db),
         "parquet_dir": str(paths.publish_parquet),
     }
+
+
+def column_descriptions(manifest_path: Path) -> dict[str, dict[str, str]]:
+    """``schema.relation`` -> column -> description, for every dbt model and source (from dbt's manifest)."""
+    if not manifest_path.exists():  # `make prepare` writes it; without it the dictionary has types only
+        return {}
+    manifest = json.loads(manifest_path.read_text())
+    relations = {}
+    for node in [*manifest["nodes"].values(), *manifest["sources"].values()]:
+        if node["resource_type"] in ("model", "source"):
+            name = node.get("identifier") or node["name"]
+            relations[f"{node['schema']}.{name}"] = {c: spec["description"] for c, spec in node["columns"].items()}
+    return relations
+
+
+def data_dictionary(columns: dict[str, list[tuple[str, str]]], descriptions: dict[str, dict[str, str]]):
+    """One row per published table and column: its type, what it means, and the warehouse column it copies."""
+    import pandas as pd
+
+    rows = []
+    for table, described in columns.items():
+        source = PUBLISHED[table]
+        for column, dtype in described:
+            versioned = column in VERSION_COLUMNS
+            text = VERSION_COLUMNS[column] if versioned else descriptions.get(source, {}).get(column, "")
+            rows.append((table, column, dtype, text.strip(), None if versioned else f"{source}.{column}"))
+    return pd.DataFrame(rows, columns=["table_name", "column_name", "data_type", "description", "source_column"])
 
 
 def _latest_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
