@@ -10,7 +10,7 @@ from orchestration.forecast.assets import demand_forecast  # noqa: E402
 from orchestration.ingest.assets import raw_assets  # noqa: E402
 from orchestration.ingest.sensors import build_landing_sensor  # noqa: E402
 from orchestration.jobs import landing_ingest, monthly_cycle_schedule, sop_cycle  # noqa: E402
-from orchestration.plan.assets import supply_plan  # noqa: E402
+from orchestration.plan.assets import scenario_comparison, supply_plan  # noqa: E402
 from orchestration.publish.assets import published_plan  # noqa: E402
 from orchestration.quality.checks import gx_checks  # noqa: E402
 from orchestration.resources import SopHome  # noqa: E402
@@ -37,6 +37,7 @@ defs = dg.Definitions(
         demand_forecast,
         dbt_post_forecast_models,
         supply_plan,
+        scenario_comparison,
         dbt_review_models,
         published_plan,
     ],

@@ -12,6 +12,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
+def scenarios_dir() -> Path:
+    """The what-if scenario files the plan stage runs: ``SOP_SCENARIOS_DIR``, default the repo's scenarios/."""
+    return Path(os.environ.get("SOP_SCENARIOS_DIR") or PROJECT_ROOT / "scenarios").resolve()
+
+
 def dbt_executable() -> str:
     """dbt installed beside the running interpreter (the venv), so nothing depends on an activated PATH."""
     beside = Path(sys.executable).parent / "dbt"

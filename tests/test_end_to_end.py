@@ -110,6 +110,7 @@ def test_published_tables_have_their_columns_and_carry_cycle_and_version(env):
         "kpi_scorecard": {"month_date", "aggregation_level", "family_id", "region", "fill_rate", "inventory_turns"},
         "plan_financials": {"month_date", "aggregation_level", "revenue_amount", "margin_amount", "revenue_gap_amount"},
         "plan_exceptions": {"exception_id", "exception_type", "severity", "first_bucket_date", "size_amount"},
+        "scenario_comparison": {"scenario_name", "revenue_amount", "fill_rate", "margin_change_amount"},
     }
     assert set(expected) == set(PUBLISHED)
     for table, columns in expected.items():
@@ -166,6 +167,28 @@ def test_the_plan_in_money_and_its_exceptions_add_up_to_the_plan(env):
     overloaded = exceptions[exceptions["exception_type"] == "capacity_overload"]
     assert set(overloaded["resource_id"]) == set(capacity["resource_id"])
     assert exceptions["severity"].isin(["high", "medium", "low"]).all() and exceptions["exception_id"].is_unique
+
+
+def test_scenarios_are_planned_beside_the_base_plan(env):
+    paths, *_ = env
+    plan = published(paths, "select * from plan_reconciled")
+    table = published(paths, "select * from scenario_comparison").set_index("scenario_name")
+    assert set(table.index) == {"base", "beverage_heatwave", "plant_p1_outage", "price_increase", "weak_dollar"} | {
+        "longer_lead_times"
+    }
+    base = table.loc["base"]
+    assert base["revenue_amount"] == pytest.approx(plan["revenue_amount"].sum(), rel=1e-6)  # the published plan
+    assert base["shortage_qty"] == pytest.approx(plan["shortage_qty"].sum(), abs=0.01)
+    outage = table.loc["plant_p1_outage"]  # the small company has slack: fewer hours, the same output
+    assert outage["capacity_utilization"] > base["capacity_utilization"] and outage["fill_rate"] <= base["fill_rate"]
+    assert outage["plan_cost_amount"] >= base["plan_cost_amount"] - 0.01
+    assert table.loc["beverage_heatwave", "demand_qty"] > base["demand_qty"]
+    weak = table.loc["weak_dollar"]
+    assert weak["demand_qty"] == base["demand_qty"] and weak["revenue_change_amount"] < 0
+    lead = table.loc["longer_lead_times"]
+    assert lead["average_inventory_value_change_amount"] > 0  # more safety stock held
+    changes = table["margin_amount"] - base["margin_amount"]
+    np.testing.assert_allclose(changes, table["margin_change_amount"], atol=0.02)
 
 
 def test_forecast_accuracy_scores_lightgbm_and_every_baseline_on_the_same_windows(env):

@@ -56,3 +56,33 @@ def supply_plan(context: dg.AssetExecutionContext, sop: SopHome):
             metadata={"dagster/row_count": summary[f"{name}_rows"]}
             | ({k: v for k, v in summary.items() if not k.endswith("_rows")} if name == "plan_reconciled" else {}),
         )
+
+
+@dg.asset(
+    key=["planning", "scenario_comparison"],
+    description=(
+        "What-if scenarios (scenarios/*.yaml: demand shocks, capacity loss, price and FX changes, longer lead "
+        "times) planned with the same LP as the base plan, side by side with it: revenue, margin, fill rate, "
+        "inventory value, utilization, shortages."
+    ),
+    group_name="plan",
+    kinds={"highs", "duckdb"},
+    owners=["team:supply-planning"],
+    deps=[["planning", name] for name in PLAN_TABLES],
+    partitions_def=cycle_partitions,
+    backfill_policy=one_cycle_per_run,
+    pool=WAREHOUSE_POOL,
+)
+def scenario_comparison(context: dg.AssetExecutionContext, sop: SopHome) -> dg.MaterializeResult:
+    from sop.settings import scenarios_dir
+    from sop.stages import plan
+
+    with sop.warehouse() as con:
+        summary = plan.run_scenarios(con, context.partition_key, scenarios_dir())
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": summary["scenario_comparison_rows"],
+            "scenarios": ", ".join(summary["scenarios"]),
+            "comparison": dg.MetadataValue.md(summary["markdown"]),
+        }
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from sop.buckets import DAYS_PER_MONTH, Bucket, planning_bucket
+from sop.planning.scenarios import apply, compared, load_all, markdown_table, outcome
 from sop.planning.supply_plan import PlanCosts, PlanInputs, solve
 from sop.warehouse import replace_cycle_rows
 
@@ -54,7 +56,8 @@ def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str, bucket: Bucket | 
             select sku_id, location_id, rmse_qty from marts.fct_forecast_series_errors
             where cycle_id = ? and model_name = 'lightgbm'
         )
-        select dim.sku_id, dim.location_id, dim.plant_id, dim.resource_id, dim.units_per_hour,
+        select dim.sku_id, dim.location_id, dim.family_id, dim.region, dim.currency_code,
+               dim.plant_id, dim.resource_id, dim.units_per_hour,
                dim.unit_cost_amount, dim.net_price_amount, dim.target_service_level, dim.lead_time_days,
                coalesce(opening.on_hand_qty, 0) as opening_qty,
                coalesce(errors.rmse_qty, 0) as rmse_qty
@@ -151,4 +154,39 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig | None = 
         "fill_rate_planned": float(
             reconciled["demand_met_qty"].sum() / max(reconciled["consensus_demand_qty"].sum(), 1e-9)
         ),
+    }
+
+
+def run_scenarios(con: duckdb.DuckDBPyConnection, cycle_id: str, folder: Path, cfg: PlanConfig | None = None) -> dict:
+    """Plan the cycle once per scenario file in ``folder`` (the same LP and costs as the base plan) and write
+    ``planning.scenario_comparison``: one row per scenario and the base, side by side."""
+    cfg = cfg or PlanConfig()
+    costs = cfg.costs.per_bucket(cfg.bucket.months)
+    inputs = load_inputs(con, cycle_id, cfg.bucket)
+    scenarios = load_all(folder)
+
+    def with_lead_time(service_level, rmse, lead_time_days):
+        return safety_stock(service_level, rmse, lead_time_days, cfg.bucket.days)
+
+    rows = [
+        {
+            "scenario_name": "base",
+            "description": "The cycle's plan as published.",
+            **outcome(inputs, solve(inputs, costs)),
+        }
+    ]
+    for scenario in scenarios:
+        changed = apply(inputs, scenario, with_lead_time)
+        rows.append(
+            {
+                "scenario_name": scenario.name,
+                "description": scenario.description,
+                **outcome(changed, solve(changed, costs)),
+            }
+        )
+    table = compared(pd.DataFrame(rows))
+    return {
+        "scenario_comparison_rows": replace_cycle_rows(con, "planning.scenario_comparison", cycle_id, table),
+        "scenarios": [s.name for s in scenarios],
+        "markdown": markdown_table(table),
     }

@@ -41,6 +41,7 @@ PUBLISHED = {
     "kpi_scorecard": "marts.fct_kpi_scorecard",  # the KPI trend as of the cycle, for the meeting and BI
     "plan_financials": "marts.fct_plan_financials",
     "plan_exceptions": "marts.fct_plan_exceptions",
+    "scenario_comparison": "planning.scenario_comparison",
 }
 
 

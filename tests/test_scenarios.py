@@ -1,0 +1,131 @@
+"""Scenario files change the plan's inputs as they say, and nothing else; bad files name what is wrong."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sop.planning.scenarios import Scenario, apply, load_all
+from sop.planning.supply_plan import PlanInputs
+from sop.settings import PROJECT_ROOT
+
+BUCKETS = pd.date_range("2026-02-01", periods=6, freq="MS")
+
+
+def inputs() -> PlanInputs:
+    series = pd.DataFrame(
+        {
+            "sku_id": ["A", "B", "C"],
+            "location_id": ["EU1", "US1", "EU1"],
+            "family_id": ["BEV", "BEV", "SNK"],
+            "region": ["Europe", "North America", "Europe"],
+            "currency_code": ["EUR", "USD", "EUR"],
+            "plant_id": ["P1", "P1", "P2"],
+            "resource_id": ["P1-L1", "P1-L2", "P2-L1"],
+            "units_per_hour": [10.0, 10.0, 10.0],
+            "unit_cost_amount": [1.0, 1.0, 1.0],
+            "net_price_amount": [2.0, 3.0, 4.0],
+            "target_service_level": [0.95, 0.95, 0.95],
+            "lead_time_days": [0.0, 7.0, 0.0],
+            "rmse_qty": [10.0, 10.0, 10.0],
+            "opening_qty": [0.0, 0.0, 0.0],
+            "safety_stock_qty": [16.45, 16.45, 16.45],
+        }
+    )
+    hours = pd.DataFrame(100.0, index=["P1-L1", "P1-L2", "P2-L1"], columns=BUCKETS)
+    return PlanInputs(series, np.full((3, 6), 50.0), BUCKETS, hours)
+
+
+def scenario(*changes) -> Scenario:
+    return Scenario("s", "", tuple(changes))
+
+
+def never(*_):
+    raise AssertionError("safety stock recomputed without a lead-time change")
+
+
+def test_a_demand_shock_hits_its_family_region_and_months_only():
+    out = apply(
+        inputs(),
+        scenario(
+            {
+                "kind": "demand_shock",
+                "family_id": "BEV",
+                "region": "Europe",
+                "factor": 1.5,
+                "from": "2026-03",
+                "to": "2026-04",
+            }
+        ),
+        never,
+    )
+    expected = np.full((3, 6), 50.0)
+    expected[0, 1:3] = 75.0
+    np.testing.assert_allclose(out.demand, expected)
+    np.testing.assert_allclose(inputs().demand, 50.0)  # the base inputs are not touched
+
+
+def test_a_capacity_loss_takes_a_share_of_a_plants_hours_in_its_months():
+    out = apply(inputs(), scenario({"kind": "capacity_loss", "plant_id": "P1", "share": 0.5, "from": "2026-06"}), never)
+    assert out.hours.loc["P1-L1"].tolist() == [100, 100, 100, 100, 50, 50]
+    assert out.hours.loc["P1-L2"].tolist() == [100, 100, 100, 100, 50, 50]
+    assert out.hours.loc["P2-L1"].tolist() == [100] * 6
+
+
+def test_price_and_fx_change_the_eur_price_of_the_series_they_concern():
+    out = apply(
+        inputs(),
+        scenario(
+            {"kind": "price_change", "family_id": "SNK", "factor": 1.1},
+            {"kind": "fx_shift", "currency": "USD", "factor": 0.8},
+        ),
+        never,
+    )
+    np.testing.assert_allclose(out.series["net_price_amount"], [2.0, 2.4, 4.4])
+    np.testing.assert_allclose(out.demand, inputs().demand)
+
+
+def test_a_longer_lead_time_raises_safety_stock_through_the_plans_own_formula():
+    from sop.stages.plan import safety_stock
+
+    out = apply(inputs(), scenario({"kind": "lead_time", "days": 21, "location_id": "US1"}), safety_stock)
+    assert out.series["lead_time_days"].tolist() == [0, 28, 0]
+    expected = safety_stock(0.95, 10.0, np.array([0, 28, 0]))
+    np.testing.assert_allclose(out.series["safety_stock_qty"], expected)
+    assert out.series["safety_stock_qty"][1] > out.series["safety_stock_qty"][0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("changes: []", "needs 'name'"),
+        ("name: x\nchanges:\n  - {kind: flood}", "change 1: kind must be one of"),
+        (
+            "name: x\nchanges:\n  - {kind: demand_shock, family_id: BEV}",
+            r"change 1 \(demand_shock\): missing \['factor'\]",
+        ),
+        ("name: x\nchanges:\n  - {kind: fx_shift, currency: USD, factor: 0.9, regoin: EU}", r"unknown \['regoin'\]"),
+        ("name: x\nchanges:\n  - {kind: capacity_loss, share: 0.5}", "needs plant_id or resource_id"),
+    ],
+)
+def test_a_bad_scenario_file_says_which_file_change_and_field(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message) as error:
+        Scenario.load(path)
+    assert str(path) in str(error.value)
+
+
+def test_the_shipped_scenarios_load_and_cover_every_kind():
+    scenarios = load_all(PROJECT_ROOT / "scenarios")
+    kinds = {change["kind"] for s in scenarios for change in s.changes}
+    assert kinds == {"demand_shock", "capacity_loss", "price_change", "fx_shift", "lead_time"}
+    assert all(s.description for s in scenarios)
+
+
+def test_scenario_names_are_unique(tmp_path):
+    for file in ("a.yaml", "b.yaml"):
+        (tmp_path / file).write_text("name: same\nchanges: []")
+    with pytest.raises(ValueError, match="unique"):
+        load_all(Path(tmp_path))
