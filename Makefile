@@ -12,7 +12,7 @@ export SOP_BUCKET ?= $(if $(filter supplygraph,$(DATA)),week,month)
 export DAGSTER_HOME := $(SOP_HOME)/dagster
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test ui docs clean lint lock prepare
+.PHONY: demo test ui docs clean lint lock prepare browser
 
 # The stamp is rebuilt only when the lock or the project metadata change.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -38,8 +38,13 @@ prepare: dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 demo: prepare
 	$(BIN)/sop demo --data $(DATA)
 
-test: prepare
+test: prepare browser
 	$(BIN)/python -m pytest
+
+# Debian's chromium for the test that renders the executive pack (skipped, with its reason, without it)
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium could not be installed: the browser test will be skipped"
 
 ui: prepare
 	mkdir -p $(DAGSTER_HOME)

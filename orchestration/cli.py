@@ -182,9 +182,11 @@ def _print_summary(summary: dict) -> None:
     for model, w, r, b in wape:
         acc.add_row(model, f"{w:.3f}", f"{r:.3f}", f"{b:+.3f}")
     console.print(acc)
+    pack = paths.publish_dir / "pack" / f"{summary['cycle']}_v{version}.html"
     console.print(
         f"Published tables: {paths.publish_db} (DuckDB, read-only for BI)\n"
         f"                  {paths.publish_parquet}/<table>/cycle_id=.../plan_version=.../data.parquet\n"
+        f"Executive S&OP pack: {pack}\n"
         f"Open the Dagster UI with `make ui` (instance: {paths.dagster_home}).",
         soft_wrap=True,
     )

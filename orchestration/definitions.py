@@ -11,7 +11,7 @@ from orchestration.ingest.assets import raw_assets  # noqa: E402
 from orchestration.ingest.sensors import build_landing_sensor  # noqa: E402
 from orchestration.jobs import landing_ingest, monthly_cycle_schedule, sop_cycle  # noqa: E402
 from orchestration.plan.assets import scenario_comparison, supply_plan  # noqa: E402
-from orchestration.publish.assets import published_plan  # noqa: E402
+from orchestration.publish.assets import executive_pack, published_plan  # noqa: E402
 from orchestration.quality.checks import gx_checks  # noqa: E402
 from orchestration.resources import SopHome  # noqa: E402
 from orchestration.transform.assets import (  # noqa: E402
@@ -40,6 +40,7 @@ defs = dg.Definitions(
         scenario_comparison,
         dbt_review_models,
         published_plan,
+        executive_pack,
     ],
     asset_checks=gx_checks,
     jobs=[sop_cycle, landing_ingest],

@@ -353,3 +353,34 @@ def test_an_earlier_cycle_reports_later_rows_as_a_warning_and_goes_on(env):
     orders = checks["gx_sales_orders_suite"]
     assert not orders.passed and orders.severity == dg.AssetCheckSeverity.WARN
     assert orders.metadata["errors"].value == 0 and orders.metadata["warnings"].value >= 1
+
+
+def _chromium() -> str:
+    import shutil
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.skip("Debian's chromium is not installed (`make browser` installs it)")
+    return found
+
+
+def test_the_executive_pack_renders_in_a_real_browser_with_every_chart(env, tmp_path):
+    import subprocess
+
+    from PIL import Image, ImageStat
+
+    paths, instance, *_ = env
+    page = Path(_metadata(instance, "publish", "executive_pack")["path"].value)
+    text = page.read_text()
+    assert "http://" not in text and "https://" not in text  # self-contained: nothing to fetch
+    browser = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    dom = subprocess.run([*browser, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    charts = ("demand_vs_supply", "projected_inventory", "financial_gap", "kpi_trend", "scenarios")
+    for chart in charts:
+        assert f'alt="{chart}" src="data:image/png;base64,' in dom.stdout, chart
+    exceptions = published(paths, "select count(*) as n from plan_exceptions")["n"][0]
+    assert dom.stdout.count("<tr>") >= min(exceptions, 12) + 6  # exception rows and every scenario row
+    shot = tmp_path / "pack.png"
+    subprocess.run([*browser, "--window-size=1100,2400", f"--screenshot={shot}", page.as_uri()], timeout=120)
+    image = Image.open(shot).convert("L")
+    assert image.size == (1100, 2400) and ImageStat.Stat(image).stddev[0] > 20  # not a blank page

@@ -112,3 +112,12 @@ def test_a_reader_polling_every_50_ms_through_three_cycles_sees_only_complete_ve
     published_rows = len(publish.PUBLISHED)
     assert result["states"] == [published_rows, 2 * published_rows, 3 * published_rows]
     assert result["snapshots"] >= 10
+
+
+def test_a_plan_without_exceptions_publishes_an_empty_exceptions_table(sop_home):
+    fake_warehouse(sop_home)
+    with duckdb.connect(str(sop_home.warehouse)) as con:
+        con.execute("delete from marts.fct_plan_exceptions")
+    summary = publish.run(sop_home, "2026-01", "calm")
+    assert summary["rows"]["plan_exceptions"] == 0 and summary["rows"]["plan_reconciled"] == 3
+    assert read(sop_home, "select count(*) from plan_exceptions") == [(0,)]

@@ -63,3 +63,25 @@ def published_plan(context: dg.AssetExecutionContext, sop: SopHome):
                 **published_table_metadata(table, source, summary["columns"][table]),
             },
         )
+
+
+@dg.asset(
+    key=["publish", "executive_pack"],
+    description=(
+        "The executive S&OP pack: one self-contained HTML page per published plan version (publish/pack/), with "
+        "demand vs supply, projected inventory, the gap to budget, the KPI trend, top exceptions and scenarios."
+    ),
+    deps=[["publish", table] for table in PUBLISHED],
+    group_name="publish",
+    kinds={"html"},
+    owners=["team:sop"],
+    partitions_def=cycle_partitions,
+    backfill_policy=one_cycle_per_run,
+)
+def executive_pack(context: dg.AssetExecutionContext, sop: SopHome) -> dg.MaterializeResult:
+    from sop.stages import pack
+
+    summary = pack.run(sop.paths, context.partition_key)
+    return dg.MaterializeResult(
+        metadata={"path": dg.MetadataValue.path(summary["path"]), "plan_version": summary["plan_version"]}
+    )

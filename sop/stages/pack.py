@@ -1,0 +1,172 @@
+"""The executive S&OP pack: one self-contained HTML page per published plan version (no network: charts are
+inline PNGs, styles inline), read from the publish store so it shows exactly what BI sees.
+
+Sections, in the order the meeting takes them: demand vs supply, projected inventory, the financial gap to
+budget, the KPI trend, the top exceptions, and the scenarios.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from io import BytesIO
+
+import duckdb
+import pandas as pd
+
+from sop.settings import Paths
+
+TOP_EXCEPTIONS = 12
+
+
+def _png(fig) -> str:
+    buffer = BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _figure(title: str):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 3), dpi=90)
+    ax = fig.subplots()
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.3)
+    return fig, ax
+
+
+def demand_vs_supply(plan: pd.DataFrame) -> str:
+    monthly = plan.groupby(plan["bucket_date"].dt.to_period("M").dt.start_time)[
+        ["consensus_demand_qty", "planned_supply_qty", "demand_met_qty"]
+    ].sum()
+    fig, ax = _figure("Demand vs supply (units per month)")
+    ax.bar(monthly.index, monthly["planned_supply_qty"], width=20, color="tab:green", alpha=0.5, label="production")
+    ax.plot(monthly.index, monthly["consensus_demand_qty"], color="black", label="consensus demand")
+    ax.plot(monthly.index, monthly["demand_met_qty"], color="tab:blue", linestyle="--", label="demand met")
+    ax.legend(fontsize=7)
+    return _png(fig)
+
+
+def projected_inventory(money: pd.DataFrame) -> str:
+    total = money[money["aggregation_level"] == "total"].sort_values("month_date")
+    fig, ax = _figure("Projected stock value at month end (EUR)")
+    ax.fill_between(total["month_date"], total["inventory_value_amount"], color="tab:purple", alpha=0.4)
+    ax.plot(total["month_date"], total["inventory_value_amount"], color="tab:purple")
+    return _png(fig)
+
+
+def financial_gap(money: pd.DataFrame) -> str:
+    total = money[money["aggregation_level"] == "total"].sort_values("month_date")
+    fig, ax = _figure("Planned revenue vs budget (EUR)")
+    ax.bar(total["month_date"], total["revenue_amount"], width=20, color="tab:blue", alpha=0.6, label="plan")
+    ax.plot(total["month_date"], total["budget_revenue_amount"], color="tab:red", marker="o", label="budget")
+    ax.legend(fontsize=7)
+    return _png(fig)
+
+
+def kpi_trend(scorecard: pd.DataFrame) -> str:
+    total = scorecard[scorecard["aggregation_level"] == "total"].sort_values("month_date")
+    fig, ax = _figure("KPI trend: fill rate and on-time-in-full (history)")
+    ax.plot(total["month_date"], total["fill_rate"], label="fill rate")
+    ax.plot(total["month_date"], total["on_time_in_full_rate"], label="on time in full")
+    ax.legend(fontsize=7)
+    return _png(fig)
+
+
+def scenario_chart(scenarios: pd.DataFrame) -> str:
+    others = scenarios[scenarios["scenario_name"] != "base"]
+    fig, ax = _figure("Scenarios: margin change against the base plan (EUR)")
+    colors = ["tab:green" if v >= 0 else "tab:red" for v in others["margin_change_amount"]]
+    ax.barh(others["scenario_name"], others["margin_change_amount"], color=colors)
+    ax.axvline(0, color="black", linewidth=0.8)
+    return _png(fig)
+
+
+def _table(frame: pd.DataFrame, formats: dict[str, str]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, row, strict=True):
+            text = "" if pd.isna(value) else format(value, formats.get(column, ""))
+            cells.append(f"<td>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+STYLE = """
+body { font-family: sans-serif; margin: 24px; color: #222; max-width: 1000px; }
+h1 { font-size: 22px; } h2 { font-size: 16px; margin-top: 28px; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; font-size: 12px; } td, th { border: 1px solid #ddd; padding: 3px 8px; }
+th { background: #f3f3f3; } .high { color: #b00; font-weight: bold; } img { max-width: 100%; }
+"""
+
+
+def render(cycle_id: str, plan_version: int, tables: dict[str, pd.DataFrame]) -> str:
+    """The page for one plan version from its published tables."""
+    plan, money = tables["plan_reconciled"], tables["plan_financials"]
+    total = money[money["aggregation_level"] == "total"]
+    exceptions = tables["plan_exceptions"].sort_values(["size_amount", "exception_id"], ascending=[False, True])
+    top = exceptions.head(TOP_EXCEPTIONS)[
+        ["severity", "exception_type", "exception_id", "first_bucket_date", "size_qty", "size_unit", "size_amount"]
+    ].assign(first_bucket_date=lambda f: pd.to_datetime(f["first_bucket_date"]).dt.strftime("%Y-%m-%d"))
+    scenarios = tables["scenario_comparison"][
+        ["scenario_name", "revenue_amount", "margin_change_amount", "fill_rate", "shortage_qty", "description"]
+    ]
+    headline = {
+        "revenue (EUR)": total["revenue_amount"].sum(),
+        "margin (EUR)": total["margin_amount"].sum(),
+        "gap to budget (EUR)": total["revenue_gap_amount"].sum(),
+        "planned fill rate": plan["demand_met_qty"].sum() / max(plan["consensus_demand_qty"].sum(), 1e-9),
+        "exceptions (high)": int((exceptions["severity"] == "high").sum()),
+    }
+    charts = [
+        ("Demand vs supply", "demand_vs_supply", demand_vs_supply(plan)),
+        ("Projected inventory", "projected_inventory", projected_inventory(money)),
+        ("Financial gap to budget", "financial_gap", financial_gap(money)),
+        ("KPI trend", "kpi_trend", kpi_trend(tables["kpi_scorecard"])),
+    ]
+    sections = [f"<h2>{title}</h2><img alt='{name}' src='data:image/png;base64,{png}'>" for title, name, png in charts]
+    sections.append(
+        "<h2>Top exceptions</h2>"
+        + _table(top, {"size_qty": ",.0f", "size_amount": ",.0f"}).replace("<td>high</td>", "<td class=high>high</td>")
+    )
+    sections.append(
+        "<h2>Scenarios</h2>"
+        + f"<img alt='scenarios' src='data:image/png;base64,{scenario_chart(scenarios)}'>"
+        + _table(
+            scenarios,
+            {"revenue_amount": ",.0f", "margin_change_amount": "+,.0f", "fill_rate": ".3f", "shortage_qty": ",.0f"},
+        )
+    )
+    cards = "".join(
+        f"<td><b>{html.escape(k)}</b><br>{v:,.3f}</td>"
+        if isinstance(v, float) and abs(v) < 10
+        else f"<td><b>{html.escape(k)}</b><br>{v:,.0f}</td>"
+        for k, v in headline.items()
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>S&amp;OP pack {cycle_id} v{plan_version}</title>"
+        f"<style>{STYLE}</style></head><body><h1>S&amp;OP executive pack: cycle {cycle_id}, plan version "
+        f"{plan_version}</h1><table><tr>{cards}</tr></table>{''.join(sections)}</body></html>"
+    )
+
+
+def run(paths: Paths, cycle_id: str) -> dict:
+    """Write the pack of the cycle's newest published version to ``publish/pack/<cycle>_v<version>.html``."""
+    with duckdb.connect(str(paths.publish_db), read_only=True) as con:
+        version = con.execute("select max(plan_version) from publish_log where cycle_id = ?", [cycle_id]).fetchone()[0]
+        if version is None:
+            raise ValueError(f"cycle {cycle_id} has not been published: no pack to make")
+        names = ("plan_reconciled", "plan_financials", "plan_exceptions", "scenario_comparison", "kpi_scorecard")
+        tables = {
+            name: con.execute(f"select * from {name} where cycle_id = ? and plan_version = ?", [cycle_id, version]).df()
+            for name in names
+        }
+    page = render(cycle_id, version, tables)
+    folder = paths.publish_dir / "pack"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{cycle_id}_v{version}.html"
+    path.write_text(page)
+    return {"path": str(path), "plan_version": version, "bytes": len(page)}
