@@ -12,18 +12,12 @@
 {%- set budget_gap_tolerance = 0.05 %}
 
 with plan as (
-    select * from {{ source('planning', 'plan_reconciled') }}
-    where cycle_id = '{{ cycle_id() }}'
+    select * from {{ ref('int_plan_priced') }}
 ),
 
 capacity as (
     select * from {{ source('planning', 'capacity_plan') }}
     where cycle_id = '{{ cycle_id() }}'
-),
-
-series as (
-    select sku_id, location_id, family_id, region, unit_cost_amount, net_price_amount
-    from {{ ref('dim_sku_locations') }}
 ),
 
 financials as (
@@ -38,16 +32,9 @@ horizon as (
 series_buckets as (
     select
         plan.*,
-        series.family_id,
-        series.region,
-        series.unit_cost_amount,
-        series.net_price_amount,
         sum(plan.consensus_demand_qty) over next_buckets as cover_demand_qty,
         count(*) over next_buckets as cover_buckets
     from plan
-    inner join series
-        on plan.sku_id = series.sku_id
-        and plan.location_id = series.location_id
     window next_buckets as (
         partition by plan.sku_id, plan.location_id
         order by plan.bucket_date

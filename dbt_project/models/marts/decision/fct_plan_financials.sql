@@ -3,13 +3,7 @@
 -- family and region, with subtotals per family, per region and in total ('ALL'). EUR throughout: net prices
 -- and costs are EUR in dim_sku_locations. A weekly bucket counts in the month it starts in.
 with plan as (
-    select * from {{ source('planning', 'plan_reconciled') }}
-    where cycle_id = '{{ cycle_id() }}'
-),
-
-series as (
-    select sku_id, location_id, family_id, region, unit_cost_amount, net_price_amount
-    from {{ ref('dim_sku_locations') }}
+    select * from {{ ref('int_plan_priced') }}
 ),
 
 budget as (
@@ -19,19 +13,12 @@ budget as (
 bucketed as (
     select
         plan.*,
-        series.family_id,
-        series.region,
-        series.unit_cost_amount,
-        series.net_price_amount,
         cast(date_trunc('month', plan.bucket_date) as date) as month_date,
         -- the month's closing stock is its last bucket's
         plan.bucket_date = max(plan.bucket_date) over (
             partition by plan.sku_id, plan.location_id, date_trunc('month', plan.bucket_date)
         ) as closes_month
     from plan
-    inner join series
-        on plan.sku_id = series.sku_id
-        and plan.location_id = series.location_id
 ),
 
 monthly as (
