@@ -20,6 +20,7 @@ import duckdb
 
 from sop.buckets import planning_bucket
 from sop.settings import DBT_PROJECT_DIR, Paths
+from sop.stages import publish_postgres
 from sop.warehouse import add_new_columns
 
 # Columns every published row carries on top of the warehouse relation's columns, and what they mean.
@@ -115,6 +116,9 @@ def run(paths: Paths, cycle_id: str, run_id: str, bucket: str | None = None) -> 
         con.register("_dictionary", dictionary)
         con.execute("create or replace table data_dictionary as select * from _dictionary")
         con.unregister("_dictionary")
+        postgres = publish_postgres.target()
+        if postgres:  # before the swap: a failure there leaves every store as it was
+            publish_postgres.publish(con, *postgres, list(PUBLISHED), cycle_id, plan_version)
         _write_parquet(con, paths.publish_parquet, cycle_id, plan_version)
         con.execute("detach wh")
         con.execute("checkpoint")
