@@ -43,9 +43,10 @@ PUBLISHED = {
     "plan_financials": "marts.fct_plan_financials",
     "plan_exceptions": "marts.fct_plan_exceptions",
     "scenario_comparison": "planning.scenario_comparison",
+    "override_value_added": "marts.fct_override_value_added",
 }
 # a plan without problems has no exceptions; every other table empty means the cycle was not planned
-MAY_BE_EMPTY = {"plan_exceptions"}
+MAY_BE_EMPTY = {"plan_exceptions", "override_value_added"}  # and the first cycle has no overrides to score
 
 
 def _existing_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
