@@ -132,6 +132,14 @@ def test_a_launching_product_is_planned_where_its_family_sells(archived):
         LAUNCH["sku_id"],
     )
     assert plan.loc[0, "demand"] > 0 and plan.loc[0, "supply"] > 0
+    # no backtest error to size its safety stock: it comes from the launch curve's P10-P90 spread
+    safety = _query(
+        archived,
+        "select distinct safety_stock_qty from planning.plan_reconciled where cycle_id = ? and sku_id = ?",
+        SMALL.cycle_id,
+        LAUNCH["sku_id"],
+    )
+    assert (safety["safety_stock_qty"] > 0).all()
 
 
 def test_launches_an_earlier_cycle_forecast_like_items_are_scored_in_every_stage_on_the_same_series(archived):

@@ -55,17 +55,26 @@ def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str, bucket: Bucket | 
         errors as (
             select sku_id, location_id, rmse_qty from marts.fct_forecast_series_errors
             where cycle_id = ? and model_name = 'lightgbm'
+        ),
+        spread as (
+            -- a series without a backtest (a launch) takes its forecast error from its P10-P90 band:
+            -- for a normal error, P90 - P10 = 2 x 1.2816 standard deviations
+            select sku_id, location_id, avg((p90_qty - p10_qty) / 2.5631) as sigma_qty
+            from forecast.demand_forecast
+            where cycle_id = ? and model_name in ('lightgbm', 'like_item') and p90_qty > 0
+            group by sku_id, location_id
         )
         select dim.sku_id, dim.location_id, dim.family_id, dim.region, dim.currency_code,
                dim.plant_id, dim.resource_id, dim.units_per_hour,
                dim.unit_cost_amount, dim.net_price_amount, dim.target_service_level, dim.lead_time_days,
                coalesce(opening.on_hand_qty, 0) as opening_qty,
-               coalesce(errors.rmse_qty, 0) as rmse_qty
+               coalesce(errors.rmse_qty, spread.sigma_qty, 0) as rmse_qty
         from marts.dim_sku_locations as dim
         left join opening using (sku_id, location_id)
         left join errors using (sku_id, location_id)
+        left join spread using (sku_id, location_id)
         """,
-            [cycle_id],
+            [cycle_id, cycle_id],
         )
         .df()
         .set_index(["sku_id", "location_id"])
