@@ -1,6 +1,8 @@
 """The whole asset graph for one cycle through Dagster on a small sample: what it publishes, and how."""
 
+import hashlib
 import shutil
+from importlib.metadata import version
 from pathlib import Path
 
 import dagster as dg
@@ -114,11 +116,13 @@ def test_published_tables_have_their_columns_and_carry_cycle_and_version(env):
         "override_value_added": {"override_id", "value_added_qty", "is_improvement"},
     }
     assert set(expected) == set(PUBLISHED)
+    model = hashlib.sha256((paths.models / CYCLE / "lightgbm.txt").read_bytes()).hexdigest()[:12]
     for table, columns in expected.items():
         frame = published(paths, f"select * from {table}")
         assert len(frame) > 0 or table == "override_value_added", table  # one cycle: no earlier override
         assert columns | VERSION_COLUMNS <= set(frame.columns), (table, set(frame.columns))
         assert (frame["cycle_id"] == CYCLE).all() and (frame["plan_version"] == 1).all()
+        assert (frame["code_version"] == version("open-sop")).all() and (frame["model_version"] == model).all()
         buckets = frame["bucket_date"].nunique() if "bucket_date" in frame else None
         assert buckets in (None, ForecastConfig().horizon_buckets), (table, buckets)
 

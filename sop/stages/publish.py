@@ -8,6 +8,7 @@ store or the new one, never a half-written table. Parquet copies go to
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -30,6 +31,8 @@ VERSION_COLUMNS = {
     "run_id": "Dagster run that published it.",
     "published_at": "When it was published (UTC).",
     "planning_bucket": "Grain of the bucket dates: month or week.",
+    "code_version": "Version of the pipeline's code (the open-sop package) that published it.",
+    "model_version": "The cycle's forecasting model: first 12 hex digits of the SHA-256 of its LightGBM file.",
 }
 
 # published table -> the warehouse relation it copies (rows of the cycle being published)
@@ -78,12 +81,15 @@ def run(paths: Paths, cycle_id: str, run_id: str, bucket: str | None = None) -> 
                 "select coalesce(max(plan_version), 0) from publish_log where cycle_id = ?", [cycle_id]
             ).fetchone()[0]
         counts = {}
+        code, model = version("open-sop"), model_version(paths, cycle_id)
         for table, source in PUBLISHED.items():
             select = (
                 f"select ? as cycle_id, ? as plan_version, ? as run_id, ? as published_at, ? as planning_bucket, "
-                f"src.* exclude (cycle_id) from wh.{source} as src where src.cycle_id = ?"
+                f"cast(? as varchar) as code_version, cast(? as varchar) as model_version, src.* exclude (cycle_id) "
+                f"from wh.{source} as src "
+                "where src.cycle_id = ?"
             )
-            params = [cycle_id, plan_version, run_id, published_at, bucket, cycle_id]
+            params = [cycle_id, plan_version, run_id, published_at, bucket, code, model, cycle_id]
             if table in old:
                 # a newer code version may publish more columns: the table grows, earlier versions read null
                 con.execute(f"create or replace temp table _incoming as {select} limit 0", params)
@@ -137,6 +143,12 @@ def run(paths: Paths, cycle_id: str, run_id: str, bucket: str | None = None) -> 
         "publish_db": str(paths.publish_db),
         "parquet_dir": str(paths.publish_parquet),
     }
+
+
+def model_version(paths: Paths, cycle_id: str) -> str | None:
+    """The cycle's LightGBM model file, by content (None when the cycle has none)."""
+    model = paths.models / cycle_id / "lightgbm.txt"
+    return hashlib.sha256(model.read_bytes()).hexdigest()[:12] if model.exists() else None
 
 
 def column_descriptions(manifest_path: Path) -> dict[str, dict[str, str]]:
