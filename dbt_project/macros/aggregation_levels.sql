@@ -39,3 +39,13 @@
 {% macro sum_where(condition, expression, digits=4) -%}
     {{ round_to('sum(case when ' ~ condition ~ ' then ' ~ expression ~ ' end)', digits) }}
 {%- endmacro %}
+
+{#- The columns that name a row's hierarchy member under hierarchy_grouping_sets: its level, and each of
+    sku_id, location_id, family_id, region ('ALL' where the level sums over it). -#}
+{% macro hierarchy_member_columns() -%}
+    {{ aggregation_level() }} as aggregation_level,
+        {{ level_member('sku_id') }} as sku_id,
+        {{ level_member('location_id') }} as location_id,
+        {{ level_member('family_id') }} as family_id,
+        {{ level_member('region') }} as region
+{%- endmacro %}

@@ -49,11 +49,7 @@ members as (
         model_name,
         cutoff_date,
         bucket_date,
-        {{ aggregation_level() }} as aggregation_level,
-        {{ level_member('sku_id') }} as sku_id,
-        {{ level_member('location_id') }} as location_id,
-        {{ level_member('family_id') }} as family_id,
-        {{ level_member('region') }} as region,
+        {{ hierarchy_member_columns() }},
         count(*) as series_count,
         sum(actual_qty) as actual_qty,
         sum(forecast_qty) as forecast_qty,
@@ -69,11 +65,7 @@ members as (
 history_members as (
     select
         bucket_date,
-        {{ aggregation_level() }} as aggregation_level,
-        {{ level_member('sku_id') }} as sku_id,
-        {{ level_member('location_id') }} as location_id,
-        {{ level_member('family_id') }} as family_id,
-        {{ level_member('region') }} as region,
+        {{ hierarchy_member_columns() }},
         sum(demand_qty) as demand_qty
     from history
     group by {{ hierarchy_grouping_sets(['bucket_date']) }}
