@@ -26,13 +26,15 @@ monthly as (
         month_date,
         family_id,
         region,
-        sum(consensus_demand_qty) as demand_qty,
-        sum(demand_met_qty) as planned_sales_qty,
-        sum(shortage_qty) as shortage_qty,
-        sum(demand_met_qty * net_price_amount) as revenue_amount,
-        sum(demand_met_qty * unit_cost_amount) as cost_amount,
-        sum(shortage_qty * net_price_amount) as lost_revenue_amount,
-        sum(case when closes_month then closing_inventory_qty * unit_cost_amount else 0 end) as inventory_value_amount
+        -- rounded where summed: DuckDB may add floats in another order on a rerun
+        {{ round_to('sum(consensus_demand_qty)', 4) }} as demand_qty,
+        {{ round_to('sum(demand_met_qty)', 4) }} as planned_sales_qty,
+        {{ round_to('sum(shortage_qty)', 4) }} as shortage_qty,
+        {{ round_to('sum(demand_met_qty * net_price_amount)', 4) }} as revenue_amount,
+        {{ round_to('sum(demand_met_qty * unit_cost_amount)', 4) }} as cost_amount,
+        {{ round_to('sum(shortage_qty * net_price_amount)', 4) }} as lost_revenue_amount,
+        {{ round_to('sum(case when closes_month then closing_inventory_qty * unit_cost_amount else 0 end)', 4) }}
+            as inventory_value_amount
     from bucketed
     group by month_date, family_id, region
 ),

@@ -34,7 +34,7 @@ paired as (
             {{ pinball('history.demand_qty', 'backtest.p10_qty', 0.1) }}
             + {{ pinball('history.demand_qty', 'backtest.p50_qty', 0.5) }}
             + {{ pinball('history.demand_qty', 'backtest.p90_qty', 0.9) }}
-        ) / 3 as pinball_qty
+        ) as pinball_qty  -- of the three quantiles together; divided by 3 once summed
     from backtest
     inner join history
         on backtest.sku_id = history.sku_id
@@ -51,12 +51,13 @@ members as (
         bucket_date,
         {{ hierarchy_member_columns() }},
         count(*) as series_count,
-        sum(actual_qty) as actual_qty,
-        sum(forecast_qty) as forecast_qty,
-        sum(abs(forecast_qty - actual_qty)) as series_abs_error_qty,
+        -- rounded wherever floats are summed: DuckDB may add them in another order on a rerun
+        {{ round_to('sum(actual_qty)', 4) }} as actual_qty,
+        {{ round_to('sum(forecast_qty)', 4) }} as forecast_qty,
+        {{ round_to('sum(abs(forecast_qty - actual_qty))', 4) }} as series_abs_error_qty,
         sum(case when has_interval then 1 else 0 end) as interval_rows,
         sum(case when has_interval then covered else 0 end) as covered_rows,
-        sum(pinball_qty) as pinball_qty
+        {{ round_to('sum(pinball_qty)', 4) }} as pinball_qty
     from paired
     group by {{ hierarchy_grouping_sets(['cycle_id', 'model_name', 'cutoff_date', 'bucket_date']) }}
 ),
@@ -66,7 +67,7 @@ history_members as (
     select
         bucket_date,
         {{ hierarchy_member_columns() }},
-        sum(demand_qty) as demand_qty
+        {{ round_to('sum(demand_qty)', 4) }} as demand_qty
     from history
     group by {{ hierarchy_grouping_sets(['bucket_date']) }}
 ),
@@ -92,7 +93,7 @@ scales as (
         naive_steps.location_id,
         naive_steps.family_id,
         naive_steps.region,
-        avg(naive_steps.step_qty * naive_steps.step_qty) as naive_mse
+        {{ round_to('avg(naive_steps.step_qty * naive_steps.step_qty)', 4) }} as naive_mse
     from origins
     inner join naive_steps on naive_steps.bucket_date <= origins.cutoff_date
     group by
@@ -117,17 +118,15 @@ per_origin as (
         members.region,
         max(members.series_count) as series_count,
         count(*) as evaluated_buckets,
-        sum(members.actual_qty) as actual_qty,
-        sum(members.forecast_qty) as forecast_qty,
-        sum(abs(members.forecast_qty - members.actual_qty)) as abs_error_qty,
-        sum(members.series_abs_error_qty) as series_abs_error_qty,
-        sqrt(
-            avg((members.forecast_qty - members.actual_qty) * (members.forecast_qty - members.actual_qty))
-            / nullif(max(scales.naive_mse), 0)
-        ) as rmsse,
+        {{ round_to('sum(members.actual_qty)', 4) }} as actual_qty,
+        {{ round_to('sum(members.forecast_qty)', 4) }} as forecast_qty,
+        {{ round_to('sum(abs(members.forecast_qty - members.actual_qty))', 4) }} as abs_error_qty,
+        {{ round_to('sum(members.series_abs_error_qty)', 4) }} as series_abs_error_qty,
+        {{ round_to('sqrt(avg((members.forecast_qty - members.actual_qty) * (members.forecast_qty - members.actual_qty))'
+            ~ ' / nullif(max(scales.naive_mse), 0))', 6) }} as rmsse,
         sum(members.interval_rows) as interval_rows,
         sum(members.covered_rows) as covered_rows,
-        sum(members.pinball_qty) as pinball_qty
+        {{ round_to('sum(members.pinball_qty)', 4) }} as pinball_qty
     from members
     left join scales
         on members.cycle_id = scales.cycle_id
@@ -169,7 +168,7 @@ scored as (
         {{ round_to('avg(rmsse)', 6) }} as rmsse,
         sum(interval_rows) as interval_rows,
         {{ round_to('sum(covered_rows) / nullif(sum(interval_rows), 0)', 6) }} as interval_coverage_p10_p90,
-        {{ round_to('sum(pinball_qty) / nullif(sum(interval_rows), 0)', 6) }} as pinball_loss_qty
+        {{ round_to('sum(pinball_qty) / nullif(3 * sum(interval_rows), 0)', 6) }} as pinball_loss_qty
     from per_origin
     group by cycle_id, model_name, {{ member }}
 ),
