@@ -57,7 +57,8 @@ members as (
         {{ round_to('sum(abs(forecast_qty - actual_qty))', 4) }} as series_abs_error_qty,
         sum(case when has_interval then 1 else 0 end) as interval_rows,
         sum(case when has_interval then covered else 0 end) as covered_rows,
-        {{ round_to('sum(pinball_qty)', 4) }} as pinball_qty
+        -- 6 digits: a quantile's share of a 4-digit error has 5, so no engine rounds a half differently
+        {{ round_to('sum(pinball_qty)', 6) }} as pinball_qty
     from paired
     group by {{ hierarchy_grouping_sets(['cycle_id', 'model_name', 'cutoff_date', 'bucket_date']) }}
 ),
@@ -126,7 +127,7 @@ per_origin as (
             ~ ' / nullif(max(scales.naive_mse), 0))', 6) }} as rmsse,
         sum(members.interval_rows) as interval_rows,
         sum(members.covered_rows) as covered_rows,
-        {{ round_to('sum(members.pinball_qty)', 4) }} as pinball_qty
+        {{ round_to('sum(members.pinball_qty)', 6) }} as pinball_qty
     from members
     left join scales
         on members.cycle_id = scales.cycle_id
