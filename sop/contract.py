@@ -239,20 +239,63 @@ ENTITIES: dict[str, Entity] = {
         ),
         Entity(
             "planner_overrides",
-            "Planner adjustments: replace the statistical forecast of a SKU at a location for one month.",
+            "Planner adjustments to the statistical forecast for one month, at any level: a series (SKU and "
+            "location), a SKU everywhere, a location, a family, a region, or any combination of those. Either a "
+            "quantity, spread over the series it covers in proportion to their forecast, or a percent change. "
+            "Where two overrides cover the same series and month, the more specific scope wins (SKU before "
+            "location before family before region), then the later one.",
             (
                 _id("override_id", "Override identifier."),
-                _id("sku_id", "SKU."),
-                _id("location_id", "Location."),
+                Column("sku_id", "VARCHAR", "-", "SKU the override is for; empty for every SKU.", required=False),
+                Column("location_id", "VARCHAR", "-", "Location it is for; empty for every location.", required=False),
+                Column(
+                    "family_id", "VARCHAR", "-", "Product family it is for; empty for every family.", required=False
+                ),
+                Column("region", "VARCHAR", "-", "Sales region it is for; empty for every region.", required=False),
                 _month("Month the override applies to (first day of the month)."),
-                Column("override_qty", "DOUBLE", "units", "Consensus quantity to use instead.", min_value=0),
+                Column(
+                    "override_qty",
+                    "DOUBLE",
+                    "units",
+                    "Consensus quantity for the whole scope and month (give this or override_pct).",
+                    required=False,
+                    min_value=0,
+                ),
+                Column(
+                    "override_pct",
+                    "DOUBLE",
+                    "percent",
+                    "Change to the statistical forecast, e.g. 15 for +15%, -20 for -20% (or override_qty).",
+                    required=False,
+                    min_value=-100,
+                ),
                 Column("planner", "VARCHAR", "-", "Who made the override."),
                 Column("reason", "VARCHAR", "-", "Why."),
-                Column("created_at", "TIMESTAMP", "timestamp", "When; the latest override wins."),
+                Column(
+                    "created_at", "TIMESTAMP", "timestamp", "When; of two equally specific overrides the later wins."
+                ),
             ),
             optional=True,
             key=("override_id",),
-            references={"sku_id": ("products", "sku_id"), "location_id": ("locations", "location_id")},
+            references={
+                "sku_id": ("products", "sku_id"),
+                "location_id": ("locations", "location_id"),
+                "family_id": ("products", "family_id"),
+                "region": ("locations", "region"),
+            },
+            # conditions are written with spaced tokens: ingest qualifies each column name it finds
+            row_rules=(
+                (
+                    "override_qty",
+                    "( override_qty is null ) <> ( override_pct is null )",
+                    "give exactly one of override_qty and override_pct",
+                ),
+                (
+                    "sku_id",
+                    "coalesce( sku_id , location_id , family_id , region ) is not null",
+                    "no scope: give at least one of sku_id, location_id, family_id, region",
+                ),
+            ),
         ),
     ]
 }

@@ -208,6 +208,30 @@ CASES = [
         loaded=0,
     ),
     Case(
+        "overrides without a scope, with two values, for an unknown family",
+        "planner_overrides",
+        {
+            "planner_overrides_fix.csv": text(
+                ",".join(ENTITIES["planner_overrides"].column_names)
+                + "\n"
+                + "X1,,,BEV,,2026-02-01,100,5,ann,both,2025-12-28 09:00:00\n"
+                + "X2,,,,,2026-02-01,,5,ann,nothing,2025-12-28 09:00:00\n"
+                + "X3,,,NOPE,,2026-02-01,,5,ann,typo,2025-12-28 09:00:00\n"
+                + "X4,,,BEV,Europe,2026-02-01,,-120,ann,too low,2025-12-28 09:00:00\n"
+                + "X5,,,BEV,Europe,2026-02-01,,12.5,ann,fine,2025-12-28 09:00:00\n"
+            )
+        },
+        quarantined=[
+            (2, "override_qty", "give exactly one of override_qty and override_pct"),
+            (3, "sku_id", "no scope: give at least one of sku_id, location_id, family_id, region"),
+            (4, "family_id", "unknown family_id: not in products"),
+            (5, "override_pct", "below the minimum of -100"),
+        ],
+        # four of the company's planner inputs would be lost: the cycle must not go on without them
+        blocked_by="quarantined_share_at_most_1%",
+        loaded=1,
+    ),
+    Case(
         "parquet with a text quantity",
         "inventory_snapshots",
         {},

@@ -97,6 +97,8 @@ def test_published_tables_have_their_columns_and_carry_cycle_and_version(env):
             "override_qty",
             "consensus_demand_qty",
             "is_overridden",
+            "override_level",
+            "override_pct",
         },
         "supply_plan": {
             "plant_id",
@@ -113,7 +115,8 @@ def test_published_tables_have_their_columns_and_carry_cycle_and_version(env):
         "plan_financials": {"month_date", "aggregation_level", "revenue_amount", "margin_amount", "revenue_gap_amount"},
         "plan_exceptions": {"exception_id", "exception_type", "severity", "first_bucket_date", "size_amount"},
         "scenario_comparison": {"scenario_name", "revenue_amount", "fill_rate", "margin_change_amount"},
-        "override_value_added": {"override_id", "value_added_qty", "is_improvement"},
+        "override_value_added": {"override_id", "override_level", "value_added_qty", "is_improvement"},
+        "override_audit": {"override_id", "override_level", "governed_series", "change_qty", "status"},
     }
     assert set(expected) == set(PUBLISHED)
     model = hashlib.sha256((paths.models / CYCLE / "lightgbm.txt").read_bytes()).hexdigest()[:12]
@@ -252,10 +255,10 @@ def test_a_rerun_publishes_a_new_version_with_the_same_plan_numbers(env):
         cols = [c for c in published(paths, f"select * from {table} limit 0").columns if c not in VERSION_COLUMNS]
         diff = published(
             paths,
-            f"select count(*) as n from (select {', '.join(cols)} from {table} where plan_version = 1 "
-            f"except select {', '.join(cols)} from {table} where plan_version = 2)",
+            f"select {', '.join(cols)} from {table} where plan_version = 1 "
+            f"except select {', '.join(cols)} from {table} where plan_version = 2",
         )
-        assert diff["n"][0] == 0, table
+        assert diff.empty, (table, diff.head(5).to_dict("records"))
     assert published(paths, "select count(distinct plan_version) as n from plan_reconciled")["n"][0] == 2
 
 
@@ -340,8 +343,11 @@ def test_column_lineage_leads_from_a_published_number_back_through_the_marts(env
     consensus = _deps(_metadata(instance, "marts", "fct_consensus_demand"), "consensus_demand_qty")
     assert {
         ("forecast/demand_forecast", "forecast_qty"),
-        ("staging/stg_landing__planner_overrides", "override_qty"),
+        ("intermediate/int_overrides_matched", "override_qty"),
+        ("intermediate/int_overrides_matched", "override_pct"),
     } <= consensus
+    matched = _deps(_metadata(instance, "intermediate", "int_overrides_matched"), "override_qty")
+    assert matched == {("staging/stg_landing__planner_overrides", "override_qty")}
     # ... down to the raw landing table
     orders = _deps(_metadata(instance, "staging", "stg_landing__sales_orders"), "ordered_qty")
     assert orders == {("raw/sales_orders", "ordered_qty")}

@@ -124,22 +124,47 @@ def _budget(cfg, series, expected, net_price_eur) -> pd.DataFrame:
 
 
 def _overrides(cfg, series, expected, rng, count: int = 6) -> pd.DataFrame:
-    """A few planner overrides on large series, in the first months of the horizon."""
+    """Planner overrides in the first months of the horizon: a few quantities on large series, and three at
+    aggregate levels (a family in a region in percent; a family's total, and one of its SKUs everywhere in
+    percent in the same month)."""
     h = cfg.history_months
     top = np.argsort(-expected[:, h], kind="stable")[:count]
     ahead = rng.integers(0, 3, count)
     created = cfg.cycle_month.start_time - pd.Timedelta(days=3)
-    return pd.DataFrame(
+    months = cfg.horizon.start_time.to_numpy()
+    per_series = pd.DataFrame(
         {
-            "override_id": [f"OVR-{cfg.cycle_id}-{k + 1:03d}" for k in range(count)],
             "sku_id": series["sku_id"].to_numpy()[top],
             "location_id": series["location_id"].to_numpy()[top],
-            "month": cfg.horizon.start_time.to_numpy()[ahead],
+            "month": months[ahead],
             "override_qty": np.round(expected[top, h + ahead] * rng.uniform(0.7, 1.4, count)),
-            "planner": [PLANNERS[k % len(PLANNERS)] for k in range(count)],
-            "reason": [OVERRIDE_REASONS[k % len(OVERRIDE_REASONS)] for k in range(count)],
-            "created_at": [(created + pd.Timedelta(hours=9 + k)).strftime("%Y-%m-%d %H:%M:%S") for k in range(count)],
         }
+    )
+    lead = series.iloc[top[0]]
+    family = series["family_id"] == lead["family_id"]
+    aggregate = pd.DataFrame(
+        [
+            {"family_id": lead["family_id"], "region": lead["region"], "month": months[1], "override_pct": 12.0},
+            # a SKU of the family, everywhere, in the month its family gets a total: the SKU's own override wins
+            {
+                "sku_id": series["sku_id"][family & (series["sku_id"] != lead["sku_id"])].iloc[0],
+                "month": months[3],
+                "override_pct": -20.0,
+            },
+            {
+                "family_id": lead["family_id"],
+                "month": months[3],
+                "override_qty": np.round(1.08 * expected[family, h + 3].sum()),
+            },
+        ]
+    )
+    out = pd.concat([per_series, aggregate], ignore_index=True)
+    n = len(out)
+    return out.assign(
+        override_id=[f"OVR-{cfg.cycle_id}-{k + 1:03d}" for k in range(n)],
+        planner=[PLANNERS[k % len(PLANNERS)] for k in range(n)],
+        reason=[OVERRIDE_REASONS[k % len(OVERRIDE_REASONS)] for k in range(n)],
+        created_at=[(created + pd.Timedelta(hours=9 + k)).strftime("%Y-%m-%d %H:%M:%S") for k in range(n)],
     )
 
 

@@ -47,9 +47,11 @@ PUBLISHED = {
     "plan_exceptions": "marts.fct_plan_exceptions",
     "scenario_comparison": "planning.scenario_comparison",
     "override_value_added": "marts.fct_override_value_added",
+    "override_audit": "marts.fct_override_audit",
 }
 # a plan without problems has no exceptions; every other table empty means the cycle was not planned
-MAY_BE_EMPTY = {"plan_exceptions", "override_value_added"}  # and the first cycle has no overrides to score
+# and a cycle may have no overrides to audit, or none from earlier cycles to score
+MAY_BE_EMPTY = {"plan_exceptions", "override_value_added", "override_audit"}
 
 
 def _existing_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:

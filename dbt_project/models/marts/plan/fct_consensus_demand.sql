@@ -1,7 +1,9 @@
--- Consensus demand of the cycle: the statistical forecast, replaced by a planner's override where one exists
--- (the latest override per series and month wins). The demand the supply plan must meet.
--- Overrides are monthly, as planners think; in weekly buckets a month's override is spread over the weeks
--- that start in it, in proportion to the statistical forecast (evenly where that forecast is zero).
+-- Consensus demand of the cycle: the statistical forecast, changed by the planner override that governs each
+-- series and month (int_overrides_matched), the demand the supply plan must meet. A percent override scales
+-- every bucket it covers; a quantity override is the total for everything it covers (a series, a SKU, a family,
+-- a region...), spread over those series and their buckets in proportion to the statistical forecast (evenly
+-- where that forecast is zero). Overrides are monthly, as planners think; in weekly buckets a month is the
+-- weeks that start in it.
 with statistical as (
     select
         forecasts.*,
@@ -17,30 +19,36 @@ baseline as (
 ),
 
 overrides as (
-    select *
-    from (
-        select
-            overrides.*,
-            row_number() over (
-                partition by sku_id, location_id, month_date order by created_at desc, override_id desc
-            ) as override_rank
-        from {{ ref('stg_landing__planner_overrides') }} as overrides
-        where month_date >= {{ cycle_start_date() }}
-    ) as ranked
-    where override_rank = 1
+    select * from {{ ref('int_overrides_matched') }}
+    where is_governing
 ),
 
-shares as (
-    -- each bucket's share of its month (1 for monthly buckets)
+governed as (
+    -- each overridden bucket's share of what its override covers (all its series' buckets in the month), by
+    -- the statistical forecast, evenly where that forecast is zero: how a quantity set for a family, a region
+    -- or a month of weeks comes down to series and buckets
     select
-        sku_id,
-        location_id,
-        bucket_date,
-        coalesce(
-            forecast_qty / nullif(sum(forecast_qty) over (partition by sku_id, location_id, month_date), 0),
-            1.0 / count(*) over (partition by sku_id, location_id, month_date)
-        ) as share_of_month
+        statistical.sku_id,
+        statistical.location_id,
+        statistical.bucket_date,
+        overrides.override_id,
+        overrides.override_level,
+        overrides.override_pct,
+        overrides.planner,
+        overrides.reason,
+        case
+            when overrides.override_pct is not null
+                then {{ round_to("statistical.forecast_qty * (1 + overrides.override_pct / 100.0)", 4) }}
+            else {{ round_to(
+                "overrides.override_qty * coalesce(statistical.forecast_qty"
+                ~ " / nullif(sum(statistical.forecast_qty) over (partition by overrides.override_id), 0),"
+                ~ " 1.0 / count(*) over (partition by overrides.override_id))", 4) }}
+        end as override_qty
     from statistical
+    inner join overrides
+        on statistical.sku_id = overrides.sku_id
+        and statistical.location_id = overrides.location_id
+        and statistical.month_date = overrides.month_date
 ),
 
 consensus as (
@@ -55,27 +63,23 @@ consensus as (
         cast(statistical.p10_qty as double precision) as statistical_p10_qty,
         cast(statistical.p50_qty as double precision) as statistical_p50_qty,
         cast(statistical.p90_qty as double precision) as statistical_p90_qty,
-        cast({{ round_to("overrides.override_qty * shares.share_of_month", 4) }} as double precision) as override_qty,
-        cast(
-            coalesce({{ round_to("overrides.override_qty * shares.share_of_month", 4) }}, statistical.forecast_qty) as double precision
-        ) as consensus_demand_qty,
-        cast(overrides.override_id as varchar) as override_id,
-        cast(overrides.planner as varchar) as override_planner,
-        cast(overrides.reason as varchar) as override_reason,
-        overrides.override_id is not null as is_overridden
+        cast(governed.override_qty as double precision) as override_qty,
+        cast(coalesce(governed.override_qty, statistical.forecast_qty) as double precision) as consensus_demand_qty,
+        cast(governed.override_id as varchar) as override_id,
+        cast(governed.planner as varchar) as override_planner,
+        cast(governed.reason as varchar) as override_reason,
+        governed.override_id is not null as is_overridden,
+        cast(governed.override_level as varchar) as override_level,
+        cast(governed.override_pct as double precision) as override_pct
     from statistical
-    inner join shares
-        on statistical.sku_id = shares.sku_id
-        and statistical.location_id = shares.location_id
-        and statistical.bucket_date = shares.bucket_date
     left join baseline
         on statistical.sku_id = baseline.sku_id
         and statistical.location_id = baseline.location_id
         and statistical.bucket_date = baseline.bucket_date
-    left join overrides
-        on statistical.sku_id = overrides.sku_id
-        and statistical.location_id = overrides.location_id
-        and statistical.month_date = overrides.month_date
+    left join governed
+        on statistical.sku_id = governed.sku_id
+        and statistical.location_id = governed.location_id
+        and statistical.bucket_date = governed.bucket_date
 )
 
 select * from consensus
