@@ -12,7 +12,7 @@ export SOP_BUCKET ?= $(if $(filter supplygraph,$(DATA)),week,month)
 export DAGSTER_HOME := $(SOP_HOME)/dagster
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test ui docs clean lint lock prepare browser
+.PHONY: demo test test-long ui docs clean lint lock prepare browser
 
 # The stamp is rebuilt only when the lock or the project metadata change.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -39,7 +39,11 @@ demo: prepare
 	$(BIN)/sop demo --data $(DATA)
 
 test: prepare browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not long"
+
+# What takes several cycles or a server: a cycle killed and rerun, the 12-cycle backfill, `make ui` in a browser
+test-long: prepare browser
+	$(BIN)/python -m pytest -m long
 
 # Debian's chromium for the test that renders the executive pack (skipped, with its reason, without it)
 browser:

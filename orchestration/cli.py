@@ -39,16 +39,25 @@ def generate(
     seed: int = typer.Option(7, help="Random seed: same seed, same files."),
     landing: Path = typer.Option(None, help="Folder to write to (default: $SOP_HOME/landing)."),
 ) -> None:
-    """Write a sample company's input files into the landing folder."""
+    """Write a sample company's input files into the landing folder (with a progress bar)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from sop.sample_company import SampleConfig, write_landing
     from sop.sample_company import generate as make
 
     paths = export_environment()
+    target = landing or paths.landing
     cfg = SampleConfig(
         n_skus=skus, n_locations=locations, history_months=months, last_history_month=last_month, seed=seed
     )
-    written = write_landing(make(cfg), landing or paths.landing)
-    console.print(f"Wrote {len(written)} files to {(landing or paths.landing)}; next cycle is {cfg.cycle_id}.")
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"))
+    with Progress(*columns, TimeElapsedColumn(), console=console, transient=False) as progress:
+        simulating = progress.add_task("simulating the company", total=1)
+        frames = make(cfg)
+        progress.advance(simulating)
+        writing = progress.add_task("writing landing files", total=len(frames))
+        written = write_landing(frames, target, on_file=lambda _: progress.advance(writing))
+    console.print(f"Wrote {len(written)} files to {target}; next cycle is {cfg.cycle_id}.")
 
 
 @app.command("run-cycle")
@@ -60,6 +69,147 @@ def run_cycle(
     _use_bucket(bucket)
     summary = _run(cycle)
     _print_summary(summary)
+
+
+def _cycles(first: str, last: str) -> list[str]:
+    import pandas as pd
+
+    try:
+        months = pd.period_range(pd.Period(first, "M"), pd.Period(last, "M"), freq="M")
+    except ValueError as e:
+        raise typer.BadParameter(f"cycles are YYYY-MM: {e}") from None
+    if not len(months):
+        raise typer.BadParameter(f"{first} is after {last}")
+    return [str(m) for m in months]
+
+
+@app.command()
+def backfill(
+    first: str = typer.Argument(..., help="First cycle, YYYY-MM."),
+    last: str = typer.Argument(..., help="Last cycle, YYYY-MM (inclusive)."),
+    bucket: str = typer.Option(None, help=BUCKET_HELP),
+    keep_going: bool = typer.Option(False, help="Go on with the next cycle when one fails."),
+) -> None:
+    """Run every cycle from FIRST to LAST in order, one Dagster run each (tagged as one backfill).
+
+    Each cycle archives its forecast, consensus and plan, so the later cycles score the earlier ones:
+    a year of backfill gives accuracy by lag its history. A cycle already published gets a new version.
+    """
+    import uuid
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    _use_bucket(bucket)
+    cycles = _cycles(first, last)
+    backfill_id = uuid.uuid4().hex[:8]
+    done: list[dict] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} cycles"))
+    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task(f"backfill {backfill_id}", total=len(cycles))
+        for cycle in cycles:
+            progress.update(task, description=f"backfill {backfill_id}: {cycle}")
+            outcome = _run(cycle, tags={"sop/backfill": backfill_id}, stop_on_failure=False)
+            done.append(outcome)
+            progress.advance(task)
+            if not outcome["published"] and not keep_going:
+                break
+    table = Table("cycle", "published", "run id", "seconds", title=f"backfill {backfill_id} (tag sop/backfill)")
+    for d in done:
+        table.add_row(d["cycle"], "yes" if d["published"] else "[red]no[/red]", d["run_id"][:8], f"{d['seconds']:.1f}")
+    console.print(table)
+    failed = [d["cycle"] for d in done if not d["published"]]
+    if failed or len(done) < len(cycles):
+        console.print(f"[red]Not published: {', '.join(failed)}[/red]; cycles not run: {len(cycles) - len(done)}.")
+        raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of input files to land."),
+    cycle: str = typer.Option(None, help="Cycle to validate them for, YYYY-MM (default: the current month)."),
+) -> None:
+    """Copy a folder's input files into the landing folder, then load and validate them (a Dagster run).
+
+    Only files named after an entity of the input contract are taken (e.g. sales_orders_2026-02.csv).
+    The originals stay where they are; loaded files are archived by content hash.
+    """
+    import shutil
+
+    from orchestration.partitions import cycle_partitions
+    from sop.contract import ENTITIES
+    from sop.ingest import landing_files
+
+    paths = export_environment()
+    files = [p for entity in ENTITIES for p in landing_files(folder, entity)]
+    if not files:
+        console.print(f"[red]No input files in {folder}[/red]: names start with an entity ({', '.join(ENTITIES)}).")
+        raise typer.Exit(1)
+    paths.landing.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        shutil.copy2(path, paths.landing / path.name)
+    console.print(f"Copied {len(files)} file(s) to {paths.landing}.")
+    summary = _run(cycle or cycle_partitions.get_last_partition_key(), job="landing_ingest")
+    console.print(f"Loaded and validated for cycle {summary['cycle']} (Dagster run {summary['run_id'][:8]}).")
+    _print_quarantine(paths)
+
+
+def _print_quarantine(paths) -> None:
+    import duckdb
+
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select entity, sum(loaded_rows), sum(quarantined_rows) from raw._loads "
+            "where superseded_at is null group by 1 order by 1"
+        ).fetchall()
+    table = Table("entity", "rows loaded", "rows quarantined")
+    for entity, loaded, quarantined in rows:
+        table.add_row(entity, f"{loaded:,}", f"[red]{quarantined:,}[/red]" if quarantined else "0")
+    console.print(table)
+
+
+@app.command()
+def scenario(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Scenario YAML file(s)."),
+    cycle: str = typer.Option(..., help="Planned cycle to compare against, YYYY-MM."),
+) -> None:
+    """Plan one or more scenario files against a cycle's base plan (a Dagster run of the scenario asset)
+    and print them beside the base. The published tables are not touched; add the file to scenarios/ to
+    publish it with every cycle."""
+    import shutil
+    import tempfile
+
+    import dagster as dg
+
+    from sop.planning.scenarios import Scenario
+
+    for path in files:
+        try:
+            Scenario.load(path)
+        except ValueError as e:
+            raise typer.BadParameter(str(e)) from None
+    with tempfile.TemporaryDirectory() as folder:
+        for path in files:
+            shutil.copy2(path, Path(folder) / path.name)
+        os.environ["SOP_SCENARIOS_DIR"] = folder
+        summary = _run(cycle, selection=[dg.AssetKey(["planning", "scenario_comparison"])], what="Scenarios")
+    import duckdb
+
+    with duckdb.connect(str(summary["paths"].warehouse), read_only=True) as con:
+        frame = con.execute(
+            "select * from planning.scenario_comparison where cycle_id = ? order by scenario_name = 'base' desc",
+            [cycle],
+        ).df()
+    table = Table("scenario", "revenue EUR", "margin EUR", "fill rate", "shortage units", "Δ margin EUR")
+    for r in frame.itertuples():
+        table.add_row(
+            r.scenario_name,
+            f"{r.revenue_amount:,.0f}",
+            f"{r.margin_amount:,.0f}",
+            f"{r.fill_rate:.3f}",
+            f"{r.shortage_qty:,.0f}",
+            f"{r.margin_change_amount:+,.0f}",
+        )
+    console.print(table)
 
 
 # real data sets: name -> (adapter module in sop.adapters, folder under ../shared/data, planning bucket);
@@ -106,27 +256,54 @@ def demo(
 
 
 @app.command()
-def status(last: int = typer.Option(10, help="How many publishes to show.")) -> None:
-    """The last published cycles and versions."""
+def status(last: int = typer.Option(10, help="How many cycles' runs and publishes to show.")) -> None:
+    """The last cycle runs (from the Dagster instance) and the last published versions."""
+    import dagster as dg
     import duckdb
 
     paths = export_environment()
+    with dg.DagsterInstance.get() as instance:
+        records = instance.get_run_records(dg.RunsFilter(job_name="sop_cycle"), limit=last)
+    runs = Table("cycle", "run id", "status", "started (UTC)", "minutes", "tags", title="Cycle runs")
+    for rec in records:
+        run, started = rec.dagster_run, rec.start_time
+        minutes = f"{(rec.end_time - started) / 60:.1f}" if rec.end_time and started else ""
+        when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(started)) if started else ""
+        tags = ", ".join(f"{k}={v}" for k, v in run.tags.items() if k.startswith("sop/"))
+        colour = {"SUCCESS": "green", "FAILURE": "red"}.get(run.status.value, "yellow")
+        runs.add_row(
+            run.tags.get("dagster/partition", "?"),
+            run.run_id[:8],
+            f"[{colour}]{run.status.value}[/{colour}]",
+            when,
+            minutes,
+            tags,
+        )
+    console.print(runs)
     if not paths.publish_db.exists():
         console.print(f"Nothing published yet in {paths.publish_db}.")
-        raise typer.Exit(0)
+        return
     with duckdb.connect(str(paths.publish_db), read_only=True) as con:
         rows = con.execute(
             "select cycle_id, plan_version, min(published_at), min(run_id), sum(row_count) from publish_log "
             "group by 1, 2 order by 3 desc limit ?",
             [last],
         ).fetchall()
-    table = Table("cycle", "version", "published at (UTC)", "run id", "rows")
+    table = Table("cycle", "version", "published at (UTC)", "run id", "rows", title="Published")
     for r in rows:
         table.add_row(r[0], str(r[1]), str(r[2])[:19], r[3][:8], str(r[4]))
     console.print(table)
 
 
-def _run(cycle: str) -> dict:
+def _run(
+    cycle: str,
+    job: str = "sop_cycle",
+    tags: dict[str, str] | None = None,
+    selection: list | None = None,
+    what: str = "Cycle",
+    stop_on_failure: bool = True,
+) -> dict:
+    """Run a job for one cycle through Dagster (recorded in $DAGSTER_HOME, so `make ui` shows it)."""
     paths = export_environment()
     import dagster as dg
 
@@ -137,20 +314,22 @@ def _run(cycle: str) -> dict:
 
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
-        run = run_cycle(cycle, instance)
+        run = run_cycle(cycle, instance, job_name=job, tags=tags, asset_selection=selection)
     elapsed = time.perf_counter() - started
-    if not run.published:
+    ok = run.published if job == "sop_cycle" and selection is None else run.success
+    if not ok:
         why = (
             f"blocking data checks failed: {', '.join(run.failed_checks)}"
             if run.failed_checks
             else f"step(s) failed: {', '.join(run.failed_steps) or '?'}"
         )
         console.print(
-            f"[red]Cycle {cycle} not published[/red]: {why} (run {run.run_id}).\n"
+            f"[red]{what} {cycle} did not complete[/red]: {why} (run {run.run_id}).\n"
             "The last published plan is unchanged. Details: `make ui`, or the log above."
         )
-        raise typer.Exit(1)
-    return {"cycle": cycle, "run_id": run.run_id, "seconds": elapsed, "paths": paths}
+        if stop_on_failure:
+            raise typer.Exit(1)
+    return {"cycle": cycle, "run_id": run.run_id, "seconds": elapsed, "paths": paths, "published": run.published}
 
 
 def _print_summary(summary: dict) -> None:

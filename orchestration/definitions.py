@@ -10,6 +10,7 @@ from orchestration.forecast.assets import demand_forecast  # noqa: E402
 from orchestration.ingest.assets import raw_assets  # noqa: E402
 from orchestration.ingest.sensors import build_landing_sensor  # noqa: E402
 from orchestration.jobs import landing_ingest, monthly_cycle_schedule, sop_cycle  # noqa: E402
+from orchestration.monitoring.sensors import failed_runs_sensor  # noqa: E402
 from orchestration.plan.assets import scenario_comparison, supply_plan  # noqa: E402
 from orchestration.publish.assets import executive_pack, published_plan  # noqa: E402
 from orchestration.quality.checks import gx_checks  # noqa: E402
@@ -45,7 +46,7 @@ defs = dg.Definitions(
     asset_checks=gx_checks,
     jobs=[sop_cycle, landing_ingest],
     schedules=[monthly_cycle_schedule],
-    sensors=[build_landing_sensor(landing_ingest)],
+    sensors=[build_landing_sensor(landing_ingest), failed_runs_sensor],
     resources={
         "sop": SopHome(home=dg.EnvVar("SOP_HOME")),
         "dbt": VenvDbtCliResource(

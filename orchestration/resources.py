@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,12 @@ from sop.settings import Paths
 # limits the pool to one step at a time across all runs (dagster.yaml, see orchestration/instance.py), so
 # backfills and multiprocess runs queue on it instead of failing on the file lock.
 WAREHOUSE_POOL = "duckdb_warehouse"
+
+# Python steps retry twice, 5 s then 10 s later (with jitter), before a run fails: a PostgreSQL publish
+# target restarting or a full disk freed meanwhile. The dbt steps do not: a failed dbt test is not transient,
+# and dbt reports which model to look at.
+TRANSIENT_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+LOCK_WAIT_SECONDS = 120  # how long a step waits for another process's write lock on the warehouse
 
 
 class SopHome(dg.ConfigurableResource):
@@ -31,8 +38,22 @@ class SopHome(dg.ConfigurableResource):
         """A read-write connection, closed after use: DuckDB allows one writing process at a time."""
         path = self.paths.warehouse
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path))
+        con = connect_waiting(path)
         try:
             yield con
         finally:
             con.close()
+
+
+def connect_waiting(path: Path, wait_seconds: float = LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse for writing, waiting with backoff while another process holds its lock (a `dbt
+    docs` or a notebook outside Dagster's pool): a busy file is transient, not a failed cycle."""
+    waited, pause = 0.0, 0.5
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower() or waited >= wait_seconds:
+                raise
+            time.sleep(pause)
+            waited, pause = waited + pause, min(pause * 2, 10.0)

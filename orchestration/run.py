@@ -27,13 +27,23 @@ class CycleRun:
         return [s for s in self.failed_steps if s.endswith("_suite")]
 
 
-def run_cycle(cycle_id: str, instance: dg.DagsterInstance, log_level: str = "INFO") -> CycleRun:
+def run_cycle(
+    cycle_id: str,
+    instance: dg.DagsterInstance,
+    log_level: str = "INFO",
+    job_name: str = "sop_cycle",
+    tags: dict[str, str] | None = None,
+    asset_selection: list[dg.AssetKey] | None = None,
+) -> CycleRun:
+    """Run a partitioned job (the whole cycle by default) for one cycle, recorded in ``instance``."""
     from orchestration.definitions import defs
 
-    result = defs.resolve_job_def("sop_cycle").execute_in_process(
+    result = defs.resolve_job_def(job_name).execute_in_process(
         partition_key=cycle_id,
         instance=instance,
         raise_on_error=False,
+        tags=tags,
+        asset_selection=asset_selection,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
     events = result.all_events

@@ -60,6 +60,11 @@ class Paths:
         return self.home / "quality"
 
     @property
+    def failed_runs_log(self) -> Path:
+        """One JSON line per failed run (the failed-run sensor writes it; `sop status` reads it)."""
+        return self.home / "logs" / "failed_runs.jsonl"
+
+    @property
     def models(self) -> Path:
         return self.home / "models"
 

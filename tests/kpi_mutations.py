@@ -125,11 +125,20 @@ MUTATIONS = [
         "(case when policies.sku_id is not null then 4 else 0 end)",
         "(case when policies.sku_id is not null then 1 else 0 end)",
     ),
+    # an aggregate quantity split within each series instead of across its scope; a percent taken as a factor
     (
         "fct_consensus_demand",
-        "forecast_qty / nullif(sum(forecast_qty) over (partition by sku_id, location_id, month_date), 0)",
-        "1.0 / count(*) over (partition by sku_id, location_id, month_date)",
+        "over (partition by overrides.override_id), 0)",
+        "over (partition by statistical.sku_id), 0)",
     ),
+    ("fct_consensus_demand", "(1 + overrides.override_pct / 100.0)", "(overrides.override_pct / 100.0)"),
+    # the latest override winning over a more specific one
+    (
+        "int_overrides_matched",
+        "order by scope_specificity desc, created_at desc",
+        "order by created_at desc, scope_specificity desc",
+    ),
+    ("fct_override_audit", "when matched.governed_series < matched.matched_series", "when matched.governed_series < 0"),
 ]
 
 

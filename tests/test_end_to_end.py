@@ -395,3 +395,130 @@ def test_the_executive_pack_renders_in_a_real_browser_with_every_chart(env, tmp_
     subprocess.run([*browser, "--window-size=1100,2400", f"--screenshot={shot}", page.as_uri()], timeout=120)
     image = Image.open(shot).convert("L")
     assert image.size == (1100, 2400) and ImageStat.Stat(image).stddev[0] > 20  # not a blank page
+
+
+def _kill_during(step: str, env: dict, dagster_home: Path, after: float) -> None:
+    """Start `sop run-cycle` in its own process group and SIGKILL the whole group `after` seconds into
+    `step` (its dbt subprocess included), as a crashed machine or an OOM killer would."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sop = Path(sys.executable).parent / "sop"
+    proc = subprocess.Popen(
+        [str(sop), "run-cycle", CYCLE],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 300
+    with dg.DagsterInstance.from_config(str(dagster_home)) as watcher:
+        started = None
+        while started is None and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            runs = watcher.get_runs(limit=1)
+            if runs and runs[0].status == dg.DagsterRunStatus.STARTED:
+                logs = watcher.all_logs(runs[0].run_id, of_type=dg.DagsterEventType.STEP_START)
+                if any(e.step_key == step for e in logs):
+                    started = time.monotonic()
+    assert started is not None, (
+        f"step {step} never started: {proc.stderr.read()[-2000:] if proc.poll() is not None else 'timeout'}"
+    )
+    time.sleep(after)
+    assert proc.poll() is None, f"the run ended before the kill ({step})"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+@pytest.mark.long
+def test_a_cycle_killed_during_dbt_and_during_forecasting_reruns_to_the_same_plan(env, tmp_path, small_frames):
+    import os
+
+    paths, *_ = env
+    home = tmp_path / "var"
+    write_landing(small_frames, home / "landing")
+    child = {**os.environ, "SOP_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    child.pop("SOP_WAREHOUSE", None)
+    ensure_instance_config(home / "dagster")
+    _kill_during("dbt_history_models", child, home / "dagster", after=4.0)
+    _kill_during("demand_forecast", child, home / "dagster", after=1.0)
+    assert not (home / "publish" / "sop.duckdb").exists()  # nothing half-published
+    import subprocess
+    import sys
+
+    sop = Path(sys.executable).parent / "sop"
+    done = subprocess.run([str(sop), "run-cycle", CYCLE], env=child, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    rerun = home / "publish" / "sop.duckdb"
+    for table in PUBLISHED:
+        cols = [c for c in published(paths, f"select * from {table} limit 0").columns if c not in VERSION_COLUMNS]
+        select = ", ".join(cols)
+        with duckdb.connect(str(rerun), read_only=True) as con:
+            con.execute(f"attach '{paths.publish_db}' as clean (read_only)")
+            mine, clean = f"select {select} from {table}", f"select {select} from clean.{table} where plan_version = 1"
+            diff = con.execute(f"({mine} except all {clean}) union all ({clean} except all {mine})").df()
+            versions = con.execute(f"select distinct plan_version from {table}").fetchall()
+        assert diff.empty, (table, diff.head(5).to_dict("records"))
+        assert versions in ([(1,)], []), (table, versions)
+
+
+@pytest.mark.long
+def test_make_ui_serves_the_asset_graph_and_a_published_assets_lineage(env):
+    """`make ui` on the instance the cycle wrote, read by a real browser (Debian's chromium via Playwright)."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    executable = _chromium()
+    paths, *_ = env
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        ["make", "-s", "ui"],
+        cwd=Path(__file__).parents[1],
+        env={**os.environ, "SOP_HOME": str(paths.home), "SOP_UI_PORT": str(port)},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/server_info", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "make ui did not start serving"
+                time.sleep(1)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            )
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            # the plan group's asset graph: every asset of the group by name
+            page.goto(f"{base}/locations/sop/asset-groups/plan", wait_until="networkidle")
+            page.get_by_text("scenario_comparison").first.wait_for(timeout=90_000)
+            graph = page.inner_text("body")
+            assert all(name in graph for name in ("supply_plan", "capacity_plan", "plan_reconciled")), graph[:2000]
+            # a published table's lineage: what it is made from and what is made from it
+            page.goto(f"{base}/assets/publish/plan_reconciled?view=lineage", wait_until="networkidle")
+            page.get_by_text("executive_pack").first.wait_for(timeout=90_000)
+            lineage = page.inner_text("body")
+            assert "plan_reconciled" in lineage and "Latest event" in lineage, lineage[:2000]
+            browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions, one_cycle_per_run
-from orchestration.resources import WAREHOUSE_POOL, SopHome
+from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_POOL, SopHome
 
 FORECAST_TABLES = {
     "demand_forecast": (
@@ -56,6 +56,7 @@ def scoreboard_table(rows: list[dict], label: str = "model_name") -> dg.TableMet
     partitions_def=cycle_partitions,
     backfill_policy=one_cycle_per_run,
     pool=WAREHOUSE_POOL,
+    retry_policy=TRANSIENT_RETRY,
 )
 def demand_forecast(context: dg.AssetExecutionContext, sop: SopHome):
     from sop.stages import forecast  # LightGBM and scikit-learn cost seconds to import

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions, one_cycle_per_run
-from orchestration.resources import WAREHOUSE_POOL, SopHome
+from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_POOL, SopHome
 
 PLAN_TABLES = {
     "plan_reconciled": "Per SKU, location and bucket: consensus demand, supply, projected stock, shortage, revenue.",
@@ -34,6 +34,7 @@ PLAN_INPUTS = [
     partitions_def=cycle_partitions,
     backfill_policy=one_cycle_per_run,
     pool=WAREHOUSE_POOL,
+    retry_policy=TRANSIENT_RETRY,
 )
 def supply_plan(context: dg.AssetExecutionContext, sop: SopHome):
     from sop.stages import plan
@@ -72,6 +73,7 @@ def supply_plan(context: dg.AssetExecutionContext, sop: SopHome):
     partitions_def=cycle_partitions,
     backfill_policy=one_cycle_per_run,
     pool=WAREHOUSE_POOL,
+    retry_policy=TRANSIENT_RETRY,
 )
 def scenario_comparison(context: dg.AssetExecutionContext, sop: SopHome) -> dg.MaterializeResult:
     from sop.settings import scenarios_dir

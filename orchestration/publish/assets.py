@@ -7,7 +7,7 @@ never from different versions. Each carries its columns and their lineage to the
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions, one_cycle_per_run
-from orchestration.resources import WAREHOUSE_POOL, SopHome
+from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_POOL, SopHome
 from sop.stages.publish import PUBLISHED, VERSION_COLUMNS
 
 PUBLISH_DESCRIPTION = (
@@ -47,6 +47,7 @@ def published_table_metadata(table: str, source: str, columns: list[tuple[str, s
     partitions_def=cycle_partitions,
     backfill_policy=one_cycle_per_run,
     pool=WAREHOUSE_POOL,
+    retry_policy=TRANSIENT_RETRY,
     can_subset=False,
 )
 def published_plan(context: dg.AssetExecutionContext, sop: SopHome):

@@ -199,12 +199,14 @@ def _policies(series) -> pd.DataFrame:
     )
 
 
-def write_landing(frames: dict[str, pd.DataFrame], landing: Path) -> list[Path]:
-    """Write each entity as ``<entity>.csv`` (ISO dates, '.' decimals, UTF-8)."""
+def write_landing(frames: dict[str, pd.DataFrame], landing: Path, on_file=None) -> list[Path]:
+    """Write each entity as ``<entity>.csv`` (ISO dates, '.' decimals, UTF-8); ``on_file(path)`` after each."""
     landing.mkdir(parents=True, exist_ok=True)
     written = []
     for name, df in frames.items():
         path = landing / f"{name}.csv"
         df.to_csv(path, index=False, date_format="%Y-%m-%d", lineterminator="\n")
         written.append(path)
+        if on_file:
+            on_file(path)
     return written

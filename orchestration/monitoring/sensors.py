@@ -1,0 +1,44 @@
+"""Failed runs: a clear log line and a record, whatever job failed and however it was started."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from sop.settings import paths
+
+
+def failure_record(run: dg.DagsterRun, message: str, failed_steps: list[str]) -> dict:
+    return {
+        "failed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "run_id": run.run_id,
+        "job": run.job_name,
+        "cycle_id": run.tags.get("dagster/partition"),
+        "failed_steps": failed_steps,
+        "message": message,
+        "tags": {k: v for k, v in run.tags.items() if k.startswith("sop/")},
+    }
+
+
+@dg.run_failure_sensor(
+    name="failed_runs_sensor",
+    monitor_all_code_locations=False,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Records every failed run in $SOP_HOME/logs/failed_runs.jsonl and logs one line naming the cycle, "
+    "the failed steps and the error.",
+)
+def failed_runs_sensor(context: dg.RunFailureSensorContext) -> None:
+    run = context.dagster_run
+    failed_steps = sorted({e.step_key for e in context.get_step_failure_events() if e.step_key})
+    message = context.failure_event.message or "run failed"
+    record = failure_record(run, message, failed_steps)
+    log = paths().failed_runs_log
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as f:
+        f.write(json.dumps(record, sort_keys=True) + "\n")
+    context.log.error(
+        f"S&OP run {run.run_id[:8]} ({run.job_name}, cycle {record['cycle_id'] or '-'}) failed"
+        f" in {', '.join(failed_steps) or 'no step'}: {message} (recorded in {log})"
+    )

@@ -1,0 +1,58 @@
+"""A year of past cycles through `sop backfill`, as a data engineer starts it: every cycle a Dagster run,
+every cycle published, and the forecast archive it leaves gives accuracy by lag a history from the first."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.instance import ensure_instance_config
+from sop.sample_company import write_landing
+
+FIRST, LAST = "2025-01", "2025-12"
+CYCLES = [f"2025-{m:02d}" for m in range(1, 13)]
+
+
+@pytest.mark.long
+def test_a_twelve_cycle_backfill_publishes_every_cycle_and_scores_the_first_by_lag(tmp_path, small_frames):
+    home = tmp_path / "var"
+    write_landing(small_frames, home / "landing")
+    ensure_instance_config(home / "dagster")
+    env = {**os.environ, "SOP_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    env.pop("SOP_WAREHOUSE", None)
+    env.pop("SOP_BUCKET", None)
+    sop = Path(sys.executable).parent / "sop"
+    started = time.perf_counter()
+    out = subprocess.run([str(sop), "backfill", FIRST, LAST], env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    print(f"12-cycle backfill: {seconds:.0f} s")
+
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+        runs = instance.get_runs(dg.RunsFilter(job_name="sop_cycle"))
+    assert sorted(r.tags["dagster/partition"] for r in runs) == CYCLES
+    assert all(r.is_success for r in runs) and len({r.tags["sop/backfill"] for r in runs}) == 1
+
+    with duckdb.connect(str(home / "publish" / "sop.duckdb"), read_only=True) as con:
+        published = con.execute("select distinct cycle_id, plan_version from publish_log order by 1").fetchall()
+    assert published == [(c, 1) for c in CYCLES]
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        archived = [
+            r[0] for r in con.execute("select distinct cycle_id from marts.fct_consensus_demand order by 1").fetchall()
+        ]
+        lags = con.execute(
+            "select forecast_lag, count(distinct forecast_cycle_id) from marts.fct_forecast_accuracy_by_lag "
+            "where model_name = 'consensus' and aggregation_level = 'total' group by 1 order by 1"
+        ).fetchall()
+        first = con.execute(
+            "select distinct forecast_lag from marts.fct_forecast_accuracy_by_lag where forecast_cycle_id = ?", [FIRST]
+        ).fetchall()
+    assert archived == CYCLES
+    # as of the last cycle, lag 1 scores every earlier cycle, lag 6 the cycles whose 6th month has passed
+    assert dict(lags) == {1: 11, 3: 9, 6: 6}
+    assert sorted(r[0] for r in first) == [1, 3, 6]

@@ -1,0 +1,76 @@
+"""Running it every month: the failed-run record, waiting out another process's warehouse lock, the CLI."""
+
+import json
+import subprocess
+import sys
+import time
+
+import dagster as dg
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from orchestration.cli import app
+from orchestration.definitions import defs
+from orchestration.monitoring.sensors import failed_runs_sensor
+from orchestration.resources import connect_waiting
+from orchestration.run import run_cycle
+
+
+def test_a_failed_run_is_logged_and_recorded_with_its_cycle_steps_and_error(sop_home):
+    with dg.DagsterInstance.ephemeral() as instance:
+        # no landing files: the products asset fails, naming the folder
+        run = run_cycle(
+            "2026-01", instance, job_name="landing_ingest", asset_selection=[dg.AssetKey(["raw", "products"])]
+        )
+        assert not run.success
+        (failure,) = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+        context = dg.build_run_status_sensor_context(
+            sensor_name="failed_runs_sensor",
+            dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(run.run_id),
+            dagster_event=failure.dagster_event,
+        ).for_run_failure()
+        failed_runs_sensor(context)
+    (line,) = sop_home.failed_runs_log.read_text().splitlines()
+    record = json.loads(line)
+    assert record["run_id"] == run.run_id and record["cycle_id"] == "2026-01" and record["job"] == "landing_ingest"
+    assert record["failed_steps"] == ["raw__products"]
+    assert "failed_runs_sensor" in {s.name for s in defs.sensors}
+
+
+def test_a_step_waits_for_another_process_to_release_the_warehouse_lock(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep(2)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    with pytest.raises(duckdb.IOException, match="lock"):
+        connect_waiting(path, wait_seconds=0.2)
+    started = time.monotonic()
+    con = connect_waiting(path, wait_seconds=30)
+    waited = time.monotonic() - started
+    con.execute("create table ok as select 1 as x")
+    con.close()
+    holder.wait()
+    assert 0.5 < waited < 30
+
+
+def test_every_command_has_help():
+    runner = CliRunner()
+    commands = [c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands]
+    assert {"generate", "run-cycle", "backfill", "ingest", "scenario", "status", "demo"} <= set(commands)
+    for command in commands:
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output, (command, result.output)
+
+
+def test_a_backfill_range_is_checked_before_anything_runs(sop_home):
+    result = CliRunner().invoke(app, ["backfill", "2026-03", "2026-01"])
+    assert result.exit_code != 0 and "after" in result.output
