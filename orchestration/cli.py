@@ -148,9 +148,12 @@ def ingest(
     for path in files:
         shutil.copy2(path, paths.landing / path.name)
     console.print(f"Copied {len(files)} file(s) to {paths.landing}.")
-    summary = _run(cycle or cycle_partitions.get_last_partition_key(), job="landing_ingest")
-    console.print(f"Loaded and validated for cycle {summary['cycle']} (Dagster run {summary['run_id'][:8]}).")
+    summary = _run(cycle or cycle_partitions.get_last_partition_key(), job="landing_ingest", stop_on_failure=False)
     _print_quarantine(paths)
+    if not summary["success"]:
+        console.print(f"Rows in quarantine.<entity> say why; the validation page: {paths.quality}/{summary['cycle']}/")
+        raise typer.Exit(1)
+    console.print(f"Loaded and validated for cycle {summary['cycle']} (Dagster run {summary['run_id'][:8]}).")
 
 
 def _print_quarantine(paths) -> None:
@@ -187,11 +190,18 @@ def scenario(
             Scenario.load(path)
         except ValueError as e:
             raise typer.BadParameter(str(e)) from None
+    before = os.environ.get("SOP_SCENARIOS_DIR")
     with tempfile.TemporaryDirectory() as folder:
         for path in files:
             shutil.copy2(path, Path(folder) / path.name)
-        os.environ["SOP_SCENARIOS_DIR"] = folder
-        summary = _run(cycle, selection=[dg.AssetKey(["planning", "scenario_comparison"])], what="Scenarios")
+        os.environ["SOP_SCENARIOS_DIR"] = folder  # the asset plans the scenarios of this folder only
+        try:
+            summary = _run(cycle, selection=[dg.AssetKey(["planning", "scenario_comparison"])], what="Scenarios")
+        finally:
+            if before is None:
+                del os.environ["SOP_SCENARIOS_DIR"]
+            else:
+                os.environ["SOP_SCENARIOS_DIR"] = before
     import duckdb
 
     with duckdb.connect(str(summary["paths"].warehouse), read_only=True) as con:
@@ -329,7 +339,14 @@ def _run(
         )
         if stop_on_failure:
             raise typer.Exit(1)
-    return {"cycle": cycle, "run_id": run.run_id, "seconds": elapsed, "paths": paths, "published": run.published}
+    return {
+        "cycle": cycle,
+        "run_id": run.run_id,
+        "seconds": elapsed,
+        "paths": paths,
+        "published": run.published,
+        "success": ok,
+    }
 
 
 def _print_summary(summary: dict) -> None:

@@ -10,6 +10,7 @@ from orchestration.forecast.assets import demand_forecast  # noqa: E402
 from orchestration.ingest.assets import raw_assets  # noqa: E402
 from orchestration.ingest.sensors import build_landing_sensor  # noqa: E402
 from orchestration.jobs import landing_ingest, monthly_cycle_schedule, sop_cycle  # noqa: E402
+from orchestration.monitoring.freshness import freshness_checks, freshness_sensor  # noqa: E402
 from orchestration.monitoring.sensors import failed_runs_sensor  # noqa: E402
 from orchestration.plan.assets import scenario_comparison, supply_plan  # noqa: E402
 from orchestration.publish.assets import executive_pack, published_plan  # noqa: E402
@@ -27,6 +28,7 @@ load_log = dg.AssetSpec(
     ["raw", "load_log"],
     group_name="ingest",
     kinds={"duckdb"},
+    owners=["team:data-engineering"],
     description="One row per loaded landing file version: hash, archive path, rows loaded and quarantined.",
 )
 
@@ -43,10 +45,10 @@ defs = dg.Definitions(
         published_plan,
         executive_pack,
     ],
-    asset_checks=gx_checks,
+    asset_checks=[*gx_checks, *freshness_checks],
     jobs=[sop_cycle, landing_ingest],
     schedules=[monthly_cycle_schedule],
-    sensors=[build_landing_sensor(landing_ingest), failed_runs_sensor],
+    sensors=[build_landing_sensor(landing_ingest), failed_runs_sensor, freshness_sensor],
     resources={
         "sop": SopHome(home=dg.EnvVar("SOP_HOME")),
         "dbt": VenvDbtCliResource(

@@ -10,6 +10,13 @@ concurrency:
   pools:
     # the only pool is duckdb_warehouse: DuckDB takes one writing process at a time
     default_limit: 1
+# runs launched from the UI: the daemon fails a run whose worker died and frees the warehouse slot it held
+# (runs the CLI starts in process are recovered by the next one: orchestration/run.py)
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  free_slots_after_run_end_seconds: 30
 telemetry:
   enabled: false
 """

@@ -1,12 +1,17 @@
 import dagster as dg
 
+from orchestration.monitoring.freshness import freshness_checks
 from orchestration.partitions import cycle_partitions
+
+# Every asset and its data checks; the freshness checks ask whether the latest cycle arrived on time, which is
+# the freshness sensor's question, not a step of a cycle (a backfilled past cycle would fail them all).
+CYCLE_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks)
 
 # The whole cycle for one month. In-process on purpose: the default multiprocess executor starts a process
 # per step that re-imports the code location (seconds each, ~30 steps), and DuckDB takes one writer anyway.
 sop_cycle = dg.define_asset_job(
     "sop_cycle",
-    selection=dg.AssetSelection.all(),
+    selection=CYCLE_SELECTION,
     partitions_def=cycle_partitions,
     executor_def=dg.in_process_executor,
     description="One monthly S&OP cycle: ingest, validate, transform, forecast, plan, publish.",
@@ -18,7 +23,7 @@ monthly_cycle_schedule = dg.build_schedule_from_partitioned_job(sop_cycle, hour_
 # Ingest and validate only: what a landing file triggers. Planning runs by schedule or on demand.
 landing_ingest = dg.define_asset_job(
     "landing_ingest",
-    selection=dg.AssetSelection.groups("ingest"),
+    selection=dg.AssetSelection.groups("ingest") - dg.AssetSelection.checks(*freshness_checks),
     partitions_def=cycle_partitions,
     executor_def=dg.in_process_executor,
     description="Load new landing files into raw tables and validate them (GX checks), for one cycle.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 
 import dagster as dg
@@ -38,11 +40,13 @@ def run_cycle(
     """Run a partitioned job (the whole cycle by default) for one cycle, recorded in ``instance``."""
     from orchestration.definitions import defs
 
+    recover_dead_runs(instance)
     result = defs.resolve_job_def(job_name).execute_in_process(
         partition_key=cycle_id,
         instance=instance,
         raise_on_error=False,
-        tags=tags,
+        # which process runs it, so that the next run can tell a killed one from a running one
+        tags={**(tags or {}), "sop/host": socket.gethostname(), "sop/pid": str(os.getpid())},
         asset_selection=asset_selection,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
@@ -56,3 +60,40 @@ def run_cycle(
         [e.step_key for e in events if e.is_step_failure],
         {s.step_key: s.end_time - s.start_time for s in stats if s.end_time and s.start_time},
     )
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():  # runs in this process are sequential: one left "started" is over
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Fail the runs this machine started in process whose process is gone (SIGKILL, a closed terminal, a
+    lost container), and free the warehouse pool slot each held: else the next cycle would wait for that
+    slot forever. Their steps' work is redone by the rerun (every step rewrites only its cycle)."""
+    recovered = []
+    host = socket.gethostname()
+    unfinished = instance.get_run_records(
+        dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING])
+    )
+    for record in unfinished:
+        run = record.dagster_run
+        pid = run.tags.get("sop/pid")
+        if run.tags.get("sop/host") != host or pid is None or _process_alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"its process ({pid}) ended before the run did (killed?); failed on recovery")
+        recovered.append(run.run_id)
+    storage = instance.event_log_storage
+    if storage.supports_global_concurrency_limits:
+        holders = storage.get_concurrency_run_ids()
+        for record in instance.get_run_records(dg.RunsFilter(run_ids=list(holders))) if holders else []:
+            if record.dagster_run.is_finished:
+                storage.free_concurrency_slots_for_run(record.dagster_run.run_id)
+    return recovered

@@ -1,6 +1,8 @@
 """Running it every month: the failed-run record, waiting out another process's warehouse lock, the CLI."""
 
 import json
+import os
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +17,7 @@ from orchestration.definitions import defs
 from orchestration.monitoring.sensors import failed_runs_sensor
 from orchestration.resources import connect_waiting
 from orchestration.run import run_cycle
+from sop.contract import ENTITIES
 
 
 def test_a_failed_run_is_logged_and_recorded_with_its_cycle_steps_and_error(sop_home):
@@ -74,3 +77,44 @@ def test_every_command_has_help():
 def test_a_backfill_range_is_checked_before_anything_runs(sop_home):
     result = CliRunner().invoke(app, ["backfill", "2026-03", "2026-01"])
     assert result.exit_code != 0 and "after" in result.output
+
+
+def test_every_asset_has_a_description_an_owner_kinds_and_a_stage_group():
+    graph = defs.resolve_asset_graph()
+    stages = {"ingest", "transform", "forecast", "plan", "publish"}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.description and node.owners and node.kinds, key
+        assert node.group_name in stages, (key, node.group_name)
+    # every data check shows as an asset check: each dbt test of a model and each input's GX suite
+    checks = {k.name for k in graph.asset_check_keys}
+    assert {f"gx_{entity}_suite" for entity in ENTITIES} <= checks
+    assert any(name.startswith("unique_combination_of_columns_fct_consensus_demand") for name in checks)
+
+
+def test_a_killed_runs_warehouse_slot_is_freed_and_the_run_failed_by_the_next_run(tmp_path):
+    from orchestration.instance import ensure_instance_config
+    from orchestration.resources import WAREHOUSE_POOL
+    from orchestration.run import recover_dead_runs
+
+    ensure_instance_config(tmp_path)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
+        runs = {}
+        for name, pid in {"killed": dead.stdout.strip(), "alive": str(os.getppid())}.items():
+            run = instance.add_run(
+                dg.DagsterRun(
+                    job_name="sop_cycle",
+                    status=dg.DagsterRunStatus.STARTED,
+                    tags={"sop/host": socket.gethostname(), "sop/pid": pid},
+                )
+            )
+            runs[name] = run.run_id
+        claim = storage.claim_concurrency_slot(WAREHOUSE_POOL, runs["killed"], "dbt_history_models")
+        assert claim.is_claimed
+        assert recover_dead_runs(instance) == [runs["killed"]]
+        assert instance.get_run_by_id(runs["killed"]).status == dg.DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(runs["alive"]).status == dg.DagsterRunStatus.STARTED  # still running elsewhere
+        assert storage.get_concurrency_info(WAREHOUSE_POOL).active_slot_count == 0
