@@ -14,6 +14,7 @@ from orchestration.monitoring.freshness import freshness_checks, freshness_senso
 from orchestration.monitoring.sensors import failed_runs_sensor  # noqa: E402
 from orchestration.plan.assets import scenario_comparison, supply_plan  # noqa: E402
 from orchestration.publish.assets import executive_pack, published_plan  # noqa: E402
+from orchestration.quality.assets import quarantine, validation_results  # noqa: E402
 from orchestration.quality.checks import gx_checks  # noqa: E402
 from orchestration.resources import SopHome  # noqa: E402
 from orchestration.transform.assets import (  # noqa: E402
@@ -36,6 +37,8 @@ defs = dg.Definitions(
     assets=[
         load_log,
         *raw_assets,
+        validation_results,
+        quarantine,
         dbt_history_models,
         demand_forecast,
         dbt_post_forecast_models,

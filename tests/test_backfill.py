@@ -89,9 +89,9 @@ def test_the_cli_ingests_a_folder_and_plans_one_scenario_through_dagster(tmp_pat
     assert out.returncode == 1 and "gx_planner_overrides_suite" in out.stdout, out.stdout[-2000:]
     assert "planner_overrides" in out.stdout and (home / "landing" / "planner_overrides_2026-01.csv").exists()
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        quarantined = con.execute("select override_id, reason from quarantine.planner_overrides").fetchall()
+        quarantined = con.execute("select _source_row, column_name from quarantine.planner_overrides").fetchall()
         loaded = con.execute("select count(*) from raw.planner_overrides where override_id = 'EXTRA-1'").fetchone()
-    assert [q[0] for q in quarantined] == ["EXTRA-2"] and loaded == (1,)
+    assert quarantined == [(3, "sku_id")] and loaded == (1,)  # file row 3 (EXTRA-2): no scope
     with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
         assert (
             instance.get_runs(dg.RunsFilter(job_name="landing_ingest"), limit=1)[0].tags["dagster/partition"]
