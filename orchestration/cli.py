@@ -279,7 +279,8 @@ def status(last: int = typer.Option(10, help="How many cycles' runs and publishe
         run, started = rec.dagster_run, rec.start_time
         minutes = f"{(rec.end_time - started) / 60:.1f}" if rec.end_time and started else ""
         when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(started)) if started else ""
-        tags = ", ".join(f"{k}={v}" for k, v in run.tags.items() if k.startswith("sop/"))
+        shown = {k: v for k, v in run.tags.items() if k.startswith("sop/") and k not in ("sop/host", "sop/pid")}
+        tags = ", ".join(f"{k}={v}" for k, v in shown.items())
         colour = {"SUCCESS": "green", "FAILURE": "red"}.get(run.status.value, "yellow")
         runs.add_row(
             run.tags.get("dagster/partition", "?"),
