@@ -12,7 +12,7 @@ export SOP_BUCKET ?= $(if $(filter supplygraph,$(DATA)),week,month)
 export DAGSTER_HOME := $(SOP_HOME)/dagster
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test test-long ui docs clean lint lock prepare browser
+.PHONY: demo test test-long bench ui docs clean lint lock prepare browser
 
 # The stamp is rebuilt only when the lock or the project metadata change.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -44,6 +44,12 @@ test: prepare browser
 # What takes several cycles or a server: a cycle killed and rerun, the 12-cycle backfill, `make ui` in a browser
 test-long: prepare browser
 	$(BIN)/python -m pytest -m long
+
+# The full cycle at 1k and 10k series, stage by stage, direct and through Dagster (BENCH_SIZES=1k,10k,100k
+# adds the 100k size); prints a table, writes benchmarks/results/scale_benchmark.json.
+BENCH_SIZES ?= 1k,10k
+bench: prepare
+	$(BIN)/python -m benchmarks.scale_benchmark --sizes $(BENCH_SIZES)
 
 # Debian's chromium for the test that renders the executive pack (skipped, with its reason, without it)
 browser:

@@ -129,10 +129,11 @@ def _worker(mode: str, cycle: str) -> None:
     print(json.dumps({"wall_s": wall, "peak_rss_mb": peak_mb, "stages": stages}))
 
 
-def measure(mode: str, skus: int, home: Path) -> dict:
+def measure(mode: str, skus: int, home: Path, cfg=None) -> dict:
+    """One cycle of the sample company (``skus`` SKUs, or ``cfg``) in a fresh process and SOP_HOME."""
     from sop.sample_company import SampleConfig, generate, write_landing
 
-    cfg = SampleConfig(n_skus=skus)
+    cfg = cfg or SampleConfig(n_skus=skus)
     env = {**os.environ, "SOP_HOME": str(home), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     env.pop("SOP_WAREHOUSE", None)
     write_landing(generate(cfg), home / "landing")

@@ -1,0 +1,99 @@
+"""`make bench`: the full cycle at growing sizes of the sample company, stage by stage, directly and through
+Dagster, with each process's peak memory. Prints a table and writes benchmarks/results/scale_benchmark.json.
+
+    .venv/bin/python -m benchmarks.scale_benchmark [--sizes 1k,10k[,100k]] [--repeats 3]
+
+A size is a number of sku x location series with 36 months of history. Runs shorter than a minute are
+repeated (median of --repeats); longer ones run once. Every run is a fresh process and SOP_HOME
+(benchmarks/cycle_benchmark.py), so imports count as they do for a user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.cycle_benchmark import RESULTS, measure
+from sop.sample_company import SampleConfig
+
+SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
+SERIES_PER_SKU = 4.6  # the sample's assortment over 12 locations (sop/sample_company/demand.py), measured
+SHORT_RUN_S = 60
+
+
+def config_for(series: int) -> SampleConfig:
+    return SampleConfig(n_skus=max(10, round(series / SERIES_PER_SKU)), history_months=36)
+
+
+def run_size(name: str, repeats: int) -> dict:
+    cfg = config_for(SIZES[name])
+    runs: dict[str, list[dict]] = {"direct": [], "in_process": []}
+    for i in range(repeats):
+        for mode in runs:  # interleaved: drift in the machine hits both alike
+            with tempfile.TemporaryDirectory() as home:
+                runs[mode].append(measure(mode, cfg.n_skus, Path(home), cfg))
+            print(f"{name} {mode} run {i + 1}: {runs[mode][-1]['process_wall_s']:.1f}s", file=sys.stderr)
+        if runs["in_process"][-1]["process_wall_s"] > SHORT_RUN_S:
+            break  # a long run is measured once
+    median = {
+        mode: {
+            "runs": len(rs),
+            "wall_s": statistics.median(r["process_wall_s"] for r in rs),
+            "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in rs),
+            "stages_s": {k: statistics.median(r["stages"].get(k, 0.0) for r in rs) for k in rs[0]["stages"]},
+        }
+        for mode, rs in runs.items()
+    }
+    return {
+        "skus": cfg.n_skus,
+        "history_months": cfg.history_months,
+        **median,
+        "dagster_overhead_s": median["in_process"]["wall_s"] - median["direct"]["wall_s"],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1k,10k", help="comma-separated: 1k, 10k, 100k")
+    ap.add_argument("--repeats", type=int, default=3, help="runs of a size whose cycle is under a minute")
+    args = ap.parse_args()
+    sizes = [s.strip() for s in args.sizes.split(",")]
+    unknown = set(sizes) - set(SIZES)
+    if unknown:
+        ap.error(f"unknown size(s) {', '.join(sorted(unknown))}; choose from {', '.join(SIZES)}")
+    started = time.perf_counter()
+    results = {name: run_size(name, args.repeats) for name in sizes}
+    stages = list(next(iter(results.values()))["direct"]["stages_s"])
+    print(f"\nFull S&OP cycle by size, {os.cpu_count()} cores, seconds (median where repeated)")
+    print(f"{'':<30}" + "".join(f"{name:>12}" for name in sizes))
+    rows = [(f"direct: {stage}", lambda r, s=stage: r["direct"]["stages_s"][s]) for stage in stages]
+    rows += [
+        ("direct: whole process", lambda r: r["direct"]["wall_s"]),
+        ("Dagster: whole process", lambda r: r["in_process"]["wall_s"]),
+        ("Dagster overhead", lambda r: r["dagster_overhead_s"]),
+        ("peak RSS direct (MB)", lambda r: r["direct"]["peak_rss_mb"]),
+        ("peak RSS Dagster (MB)", lambda r: r["in_process"]["peak_rss_mb"]),
+    ]
+    for label, value in rows:
+        print(f"{label:<30}" + "".join(f"{value(results[n]):>12.1f}" for n in sizes))
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / "scale_benchmark.json"
+    payload = {
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "total_s": round(time.perf_counter() - started, 1),
+        "sizes": {name: {"target_series": SIZES[name], **r} for name, r in results.items()},
+    }
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"\nwritten: {path}")
+
+
+if __name__ == "__main__":
+    main()
