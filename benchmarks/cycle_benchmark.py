@@ -66,7 +66,8 @@ def _direct(cycle: str) -> dict:
             timed("validate", lambda e=e, frame=frame: validate(e, frame))
     timed("dbt_history", lambda: dbt("tag:history"))
     with duckdb.connect(str(paths.warehouse)) as con:
-        timed("forecast", lambda: forecast.run(con, cycle, paths.models / cycle))
+        summary = timed("forecast", lambda: forecast.run(con, cycle, paths.models / cycle))
+    stages.update({f"forecast: {part}": sec for part, sec in summary["seconds"].items()})
     timed("dbt_post_forecast", lambda: dbt("tag:post_forecast"))
     with duckdb.connect(str(paths.warehouse)) as con:
         timed("plan", lambda: plan.run(con, cycle))

@@ -16,6 +16,7 @@ daily.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,7 @@ class GlobalForecaster:
 
     def fit(self, df: pd.DataFrame, static: pd.DataFrame | None = None) -> GlobalForecaster:
         """Train on ``unique_id, ds, y`` (plus static attributes per ``unique_id``)."""
+        started = time.perf_counter()
         self.panel_ = Panel.from_long(df, self.freq, self.spec.exogenous)
         recent = self.panel_.values[:, -self.scale_window :] if self.scale_window else self.panel_.values
         self.scale_ = np.maximum(np.nan_to_num(np.nanmean(recent, axis=1)), 0.1)
@@ -68,12 +70,15 @@ class GlobalForecaster:
             y.append(scaled[rows, t])
             w.append(self.scale_[rows])
         X = pd.concat(X, ignore_index=True)[self.spec.names()]
+        built = time.perf_counter()
         params = {**DEFAULT_PARAMS, **self.params, "random_state": self.seed}
         self.model_ = lgb.LGBMRegressor(**params)
         self.model_.fit(
             X, np.concatenate(y), sample_weight=np.concatenate(w), categorical_feature=self.spec.categorical
         )
         self.training_rows_ = len(X)
+        # where the time goes (benchmarks/scale_benchmark.py reports it per stage)
+        self.seconds_ = {"features": built - started, "training": time.perf_counter() - built}
         return self
 
     def predict(self, h: int, future: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -82,6 +87,7 @@ class GlobalForecaster:
         ``future`` holds the exogenous columns' values for those buckets (``unique_id, ds, <name>...``),
         required when the spec declares exogenous columns.
         """
+        started = time.perf_counter()
         panel = self.panel_.extend(h, future)
         scaled = panel.values / self.scale_[:, None]
         T = len(self.panel_.dates)
@@ -90,6 +96,7 @@ class GlobalForecaster:
             X = pd.DataFrame(cols)[self.spec.names()]
             scaled[:, t] = np.maximum(self.model_.predict(X), 0.0)
         panel.values = scaled * self.scale_[:, None]
+        self.seconds_ = {**getattr(self, "seconds_", {}), "prediction": time.perf_counter() - started}
         return panel.to_long(T, "y_hat")
 
     def feature_matrix(self, t: int) -> pd.DataFrame:

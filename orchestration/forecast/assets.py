@@ -82,6 +82,8 @@ def demand_forecast(context: dg.AssetExecutionContext, sop: SopHome):
             # share of the last origin's actuals inside P10-P90 calibrated on the earlier ones (nominal 0.8)
             "interval_coverage_p10_p90": summary["interval_coverage_p10_p90"],
             "forecast_vs_actuals": png_markdown(Path(summary["chart"]), "the three largest series"),
+            # where the step's time went: the backtest, and the final model's features, training, prediction
+            "seconds": dg.MetadataValue.json({k: round(v, 2) for k, v in summary["seconds"].items()}),
             **{f"backtest_wape_{k}": v for k, v in wape.items()},
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -153,7 +154,9 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
         GlobalForecaster, spec=spec, seed=cfg.seed, freq=bucket.freq, scale_window=bucket.season_length
     )
     splits = Splits.fitting(history["ds"].nunique(), cfg.origins, cfg.window)
+    started = time.perf_counter()
     backtested = apply_lifecycle(backtest(history, static, splits, make_model, cfg.baselines), static)
+    backtest_seconds = time.perf_counter() - started
 
     model = make_model().fit(history, static)
     lightgbm = model.predict(horizon, future_exogenous(con, history, horizon, bucket.freq))
@@ -208,4 +211,6 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
         "interval_coverage_p10_p90": out_of_sample_coverage(own_backtest, history),
         "model_dir": str(model_dir),
         "chart": str(chart),
+        # the final model's feature building, training and prediction, and the whole backtest, in seconds
+        "seconds": {**model.seconds_, "backtest": backtest_seconds},
     }
