@@ -1,5 +1,7 @@
-"""`make bench`: the full cycle at growing sizes of the sample company, stage by stage, directly and through
-Dagster, with each process's peak memory. Prints a table and writes benchmarks/results/scale_benchmark.json.
+"""`make bench`: the full S&OP cycle at growing sizes, stage by stage, direct and through Dagster.
+
+Each size of the sample company runs directly and through Dagster, with each process's peak memory. Prints a
+table and writes benchmarks/results/scale_benchmark.json.
 
     .venv/bin/python -m benchmarks.scale_benchmark [--sizes 1k,10k[,100k]] [--repeats 3]
 
