@@ -31,8 +31,8 @@ def _direct(cycle: str) -> dict:
     from expectations.validate import validate
     from sop.contract import ENTITIES
     from sop.ingest import current_rows_sql, load_entity
-    from sop.settings import DBT_PROJECT_DIR, dbt_executable, export_environment
-    from sop.stages import forecast, plan, publish
+    from sop.settings import DBT_PROJECT_DIR, dbt_executable, export_environment, scenarios_dir
+    from sop.stages import forecast, pack, plan, publish
 
     paths = export_environment()
     os.environ["SOP_CYCLE_ID"] = cycle
@@ -71,8 +71,10 @@ def _direct(cycle: str) -> dict:
     timed("dbt_post_forecast", lambda: dbt("tag:post_forecast"))
     with duckdb.connect(str(paths.warehouse)) as con:
         timed("plan", lambda: plan.run(con, cycle))
+        timed("scenarios", lambda: plan.run_scenarios(con, cycle, scenarios_dir()))
     timed("dbt_review", lambda: dbt("tag:review"))
     timed("publish", lambda: publish.run(paths, cycle, "direct"))
+    timed("executive_pack", lambda: pack.run(paths, cycle))
     return stages
 
 

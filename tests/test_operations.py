@@ -18,6 +18,7 @@ from orchestration.monitoring.sensors import failed_runs_sensor
 from orchestration.resources import connect_waiting
 from orchestration.run import run_cycle
 from sop.contract import ENTITIES
+from sop.stages.publish import PUBLISHED
 
 
 def test_a_failed_run_is_logged_and_recorded_with_its_cycle_steps_and_error(sop_home):
@@ -90,6 +91,13 @@ def test_every_asset_has_a_description_an_owner_kinds_and_a_stage_group():
     checks = {k.name for k in graph.asset_check_keys}
     assert {f"gx_{entity}_suite" for entity in ENTITIES} <= checks
     assert any(name.startswith("unique_combination_of_columns_fct_consensus_demand") for name in checks)
+    # freshness: each required input and each published table is due by a day of the month
+    fresh = {k.asset_key for k in graph.asset_check_keys if k.name == "freshness_check"}
+    due = {dg.AssetKey(["raw", e.name]) for e in ENTITIES.values() if not e.optional}
+    assert due | {dg.AssetKey(["publish", table]) for table in PUBLISHED} == fresh
+    # ... checked by their sensor, not by each cycle (a backfilled cycle would fail them)
+    cycle_checks = defs.resolve_job_def("sop_cycle").asset_layer.asset_graph.asset_check_keys
+    assert not any(k.name == "freshness_check" for k in cycle_checks)
 
 
 def test_a_killed_runs_warehouse_slot_is_freed_and_the_run_failed_by_the_next_run(tmp_path):
