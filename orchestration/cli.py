@@ -30,6 +30,14 @@ def _use_bucket(bucket: str | None, default: str = "month") -> str:
     return name
 
 
+def _progress(unit: str = ""):
+    """A progress bar with the step's name, done/total and the time so far."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    done = TextColumn("{task.completed}/{task.total}" + unit)
+    return Progress(TextColumn("{task.description}"), BarColumn(), done, TimeElapsedColumn(), console=console)
+
+
 @app.command()
 def generate(
     skus: int = typer.Option(200, help="Number of SKUs."),
@@ -40,8 +48,6 @@ def generate(
     landing: Path = typer.Option(None, help="Folder to write to (default: $SOP_HOME/landing)."),
 ) -> None:
     """Write a sample company's input files into the landing folder (with a progress bar)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from sop.sample_company import SampleConfig, write_landing
     from sop.sample_company import generate as make
 
@@ -50,8 +56,7 @@ def generate(
     cfg = SampleConfig(
         n_skus=skus, n_locations=locations, history_months=months, last_history_month=last_month, seed=seed
     )
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"))
-    with Progress(*columns, TimeElapsedColumn(), console=console, transient=False) as progress:
+    with _progress() as progress:
         simulating = progress.add_task("simulating the company", total=1)
         frames = make(cfg)
         progress.advance(simulating)
@@ -97,14 +102,11 @@ def backfill(
     """
     import uuid
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     _use_bucket(bucket)
     cycles = _cycles(first, last)
     backfill_id = uuid.uuid4().hex[:8]
     done: list[dict] = []
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} cycles"))
-    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+    with _progress(" cycles") as progress:
         task = progress.add_task(f"backfill {backfill_id}", total=len(cycles))
         for cycle in cycles:
             progress.update(task, description=f"backfill {backfill_id}: {cycle}")
