@@ -1,5 +1,7 @@
 """The LP plan respects capacity, balances stock, and only falls short when capacity runs out."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -159,3 +161,34 @@ def test_the_lp_never_costs_more_than_a_greedy_plan_and_stays_within_capacity(se
     assert lp_cost <= greedy_cost + 1e-6
     if load < 1:  # a peak beyond capacity: building ahead is what the greedy plan cannot do
         assert lp_cost < 0.95 * greedy_cost
+
+
+def test_a_scenario_started_from_the_base_plan_reaches_the_same_optimum_and_keeps_unchanged_parts():
+    inp, costs = random_inputs(3, series=30, load=0.9), PlanCosts()
+    base = solve(inp, costs)
+    assert sorted(base.parts) == ["R0", "R1", "R2"]  # one LP per resource
+    hit = (inp.series["resource_id"] == "R1").to_numpy()
+    scenarios = {
+        "demand": replace(inp, demand=np.where(hit[:, None], inp.demand * 1.3, inp.demand)),
+        "price": replace(inp, series=inp.series.assign(net_price_amount=inp.series["net_price_amount"] * 1.1)),
+        "hours": replace(inp, hours=inp.hours.mul(np.where(inp.hours.index == "R1", 0.5, 1.0), axis=0)),
+    }
+    for name, changed in scenarios.items():
+        warm, cold = solve(changed, costs, start=base), solve(changed, costs)
+        assert warm.objective == pytest.approx(cold.objective, rel=1e-9), name
+        check_invariants(changed, costs, warm)
+        if name != "price":  # only R1 changed: R0 and R2 are the base plan's parts, not solved again
+            assert warm.parts["R0"] is base.parts["R0"] and warm.parts["R2"] is base.parts["R2"]
+            assert warm.parts["R1"] is not base.parts["R1"]
+
+
+def test_series_no_resource_can_make_are_planned_apart_and_only_fall_short():
+    inp = random_inputs(4, series=9)
+    inp.series.loc[[1, 5], "units_per_hour"] = np.nan  # no routing
+    inp.series.loc[7, "resource_id"] = "R9"  # a resource without any capacity rows
+    result = solve(inp)
+    assert sorted(result.parts) == ["", "R0", "R1", "R2"]
+    plan = check_invariants(inp, PlanCosts(), result)
+    idle = plan["sku_id"].isin(["S1", "S5", "S7"])
+    assert plan.loc[idle, "planned_supply_qty"].sum() == 0
+    assert plan.loc[~idle, "planned_supply_qty"].sum() > 0

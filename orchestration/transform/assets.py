@@ -12,6 +12,7 @@ from orchestration.partitions import cycle_partitions, one_cycle_per_run
 from orchestration.resources import WAREHOUSE_POOL, SopHome
 from orchestration.transform.column_metadata import release_warehouse, with_column_metadata
 from orchestration.transform.project import dbt_project, translator
+from sop.settings import column_metadata_cache
 
 
 @contextmanager
@@ -50,7 +51,7 @@ def dbt_models(select: str, name: str) -> dg.AssetsDefinition:
         with cycle_environment(context.partition_key):
             invocation = dbt.cli(["build"], context=context, target_path=sop.paths.dbt_target)
             try:
-                yield from with_column_metadata(invocation, sop.paths.dbt_target.parent / "column_metadata.json")
+                yield from with_column_metadata(invocation, column_metadata_cache())
             finally:
                 release_warehouse(invocation.adapter)
 

@@ -1,4 +1,4 @@
-"""Rough-cut supply planning as a linear programme, solved by HiGHS (through scipy).
+"""Rough-cut supply planning as a linear programme, solved by HiGHS (highspy).
 
 Per series i (sku x location) and bucket t the LP decides production x, closing stock I, unmet demand s
 (lost, as in the history) and the shortfall b below safety stock; per resource r and bucket, overtime o:
@@ -11,16 +11,26 @@ Per series i (sku x location) and bucket t the LP decides production x, closing 
 
 Shortage costs more than any stock or overtime, so the plan meets demand whenever capacity allows and
 spends overtime before it lets demand go unmet.
+
+Series share nothing but their resource's hours, so the LP separates exactly into one LP per resource (and
+one for the series no resource can make). Measured at 10k series on 6 resources (benchmarks/plan_benchmark.py):
+one LP of 700k variables, 16 s; the parts, 6 s on one thread and 3.4 s on two (HiGHS releases the GIL).
+A scenario starts each part from the base plan's optimal basis: a changed price, demand or safety stock
+then takes a few hundred simplex iterations instead of ~68,000 (0.1 s instead of 1.3 s a part), and a part
+the scenario leaves unchanged is not solved again.
 """
 
 from __future__ import annotations
 
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
+import highspy
 import numpy as np
 import pandas as pd
+from highspy._core import _Highs
 from scipy import sparse
-from scipy.optimize import linprog
 
 
 @dataclass(frozen=True)
@@ -53,9 +63,89 @@ class PlanResult:
     objective: float
     variables: int
     constraints: int
+    parts: dict[str, Part]  # per resource ("" for the series no resource makes): a scenario's starting point
 
 
-def solve(inp: PlanInputs, costs: PlanCosts = PlanCosts()) -> PlanResult:
+@dataclass
+class Part:
+    """One resource's LP, solved: its values, and what a scenario needs to start from it."""
+
+    prod: np.ndarray  # series x buckets
+    stock: np.ndarray
+    short: np.ndarray
+    overtime: np.ndarray  # 1 x buckets (0 x buckets for the series no resource makes)
+    objective: float
+    variables: int
+    constraints: int
+    fingerprint: str  # of everything the LP was built from
+    basis: highspy.HighsBasis
+
+
+def solve(
+    inp: PlanInputs, costs: PlanCosts = PlanCosts(), workers: int = 2, start: PlanResult | None = None
+) -> PlanResult:
+    """The plan of least cost, one LP per resource in ``workers`` threads. ``start`` (the base plan, for a
+    scenario) gives each part its starting basis and spares the parts that did not change."""
+    S, T = inp.demand.shape
+    parts = _parts(inp)
+    earlier = start.parts if start is not None else {}
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        solved = list(pool.map(lambda part: _solve_part(part[2], costs, earlier.get(part[0])), parts))
+    prod, stock, short = np.zeros((S, T)), np.zeros((S, T)), np.zeros((S, T))
+    overtime = np.zeros((len(inp.hours), T))
+    for (_, rows, part_inputs), part in zip(parts, solved, strict=True):
+        prod[rows], stock[rows], short[rows] = part.prod, part.stock, part.short
+        overtime[inp.hours.index.get_indexer(part_inputs.hours.index)] = part.overtime
+    res_idx = inp.series["resource_id"].map({r: k for k, r in enumerate(inp.hours.index)})
+    ok = _makeable(inp) & res_idx.notna().to_numpy()
+    return PlanResult(
+        _series_plan(inp, prod, stock, short),
+        _resource_plan(inp, prod, overtime, res_idx, ok),
+        "optimal",
+        float(sum(part.objective for part in solved)),
+        sum(part.variables for part in solved),
+        sum(part.constraints for part in solved),
+        {name: part for (name, *_), part in zip(parts, solved, strict=True)},
+    )
+
+
+def _makeable(inp: PlanInputs) -> np.ndarray:
+    rate = inp.series["units_per_hour"].to_numpy(float)
+    return np.isfinite(rate) & (rate > 0)
+
+
+def _parts(inp: PlanInputs) -> list[tuple[str, np.ndarray, PlanInputs]]:
+    """(resource, rows, inputs) per resource that makes something, then ("", rows, inputs) for the series no
+    resource makes (no hours); largest first, so the threads finish together."""
+    on = inp.series["resource_id"].where(_makeable(inp) & inp.series["resource_id"].isin(inp.hours.index))
+    groups = [(str(r), rows, inp.hours.loc[[r]]) for r, rows in on.groupby(on, dropna=True).indices.items()]
+    idle = np.flatnonzero(on.isna().to_numpy())
+    if len(idle):
+        groups.append(("", idle, inp.hours.iloc[:0]))
+    groups.sort(key=lambda group: (-len(group[1]), group[0]))
+    return [
+        (
+            name,
+            rows,
+            replace(inp, series=inp.series.iloc[rows].reset_index(drop=True), demand=inp.demand[rows], hours=h),
+        )
+        for name, rows, h in groups
+    ]
+
+
+def _fingerprint(inp: PlanInputs, costs: PlanCosts) -> str:
+    """Everything a part's LP is built from, hashed."""
+    digest = hashlib.blake2b(repr((costs, inp.hours.index.tolist())).encode(), digest_size=20)
+    columns = ("units_per_hour", "unit_cost_amount", "net_price_amount", "opening_qty", "safety_stock_qty")
+    for array in (*(inp.series[c].to_numpy(float) for c in columns), inp.demand, inp.hours.to_numpy(float)):
+        digest.update(np.ascontiguousarray(array, dtype=float).tobytes())
+    return digest.hexdigest()
+
+
+def _solve_part(inp: PlanInputs, costs: PlanCosts, start: Part | None = None) -> Part:
+    fingerprint = _fingerprint(inp, costs)
+    if start is not None and start.fingerprint == fingerprint:
+        return start
     S, T = inp.demand.shape
     resources = list(inp.hours.index)
     R = len(resources)
@@ -67,7 +157,7 @@ def solve(inp: PlanInputs, costs: PlanCosts = PlanCosts()) -> PlanResult:
     unit_cost = inp.series["unit_cost_amount"].to_numpy(float)
     price = inp.series["net_price_amount"].to_numpy(float)
     rate = inp.series["units_per_hour"].to_numpy(float)
-    makeable = np.isfinite(rate) & (rate > 0)
+    makeable = _makeable(inp)
     hours = inp.hours.to_numpy(float)
 
     c = np.zeros(nvar)
@@ -109,27 +199,45 @@ def solve(inp: PlanInputs, costs: PlanCosts = PlanCosts()) -> PlanResult:
     A_ub = sparse.vstack([A_ss, A_cap]).tocsr()
     b_ub = np.concatenate([-np.repeat(safety, T), hours.ravel()])
 
-    upper = np.full(nvar, np.inf)
-    upper[X : X + n] = np.where(np.repeat(makeable & ok, T), np.inf, 0.0)
+    upper = np.full(nvar, highspy.kHighsInf)
+    upper[X : X + n] = np.where(np.repeat(makeable & ok, T), highspy.kHighsInf, 0.0)
     upper[SH : SH + n] = inp.demand.ravel()
     upper[O:] = costs.overtime_share * hours.ravel()
     bounds = np.column_stack([np.zeros(nvar), upper])
 
-    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq.ravel(), bounds=bounds, method="highs")
-    if res.status != 0:
-        raise RuntimeError(f"supply plan LP not solved: {res.message}")
-    v = res.x
-    prod = v[X : X + n].reshape(S, T)
-    stock = v[I : I + n].reshape(S, T)
-    short = v[SH : SH + n].reshape(S, T)
-    overtime = v[O:].reshape(R, T)
-    return PlanResult(
-        _series_plan(inp, prod, stock, short),
-        _resource_plan(inp, prod, overtime, res_idx, ok),
-        "optimal",
-        float(res.fun),
+    # one row block after another: stock balance (equalities), safety stock and capacity (at most)
+    A = sparse.vstack([A_eq, A_ub]).tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = nvar, A.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = c, bounds[:, 0], bounds[:, 1]
+    lp.row_lower_ = np.concatenate([b_eq.ravel(), np.full(len(b_ub), -highspy.kHighsInf)])
+    lp.row_upper_ = np.concatenate([b_eq.ravel(), b_ub])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
+    # the core class: highspy.Highs() prints HiGHS's banner before output_flag can be set (HiGHS issue 2749)
+    highs = _Highs()
+    highs.setOptionValue("output_flag", False)
+    # presolve off: on these LPs it took longer than it saved (2.3 s vs 1.1 s a 2,000-series part)
+    highs.setOptionValue("presolve", "off")
+    highs.setOptionValue("random_seed", 0)
+    highs.passModel(lp)
+    if start is not None and start.variables == nvar:
+        highs.setBasis(start.basis)
+    highs.run()
+    status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise RuntimeError(f"supply plan LP not solved: {highs.modelStatusToString(status)}")
+    v = np.asarray(highs.getSolution().col_value)
+    return Part(
+        v[X : X + n].reshape(S, T),
+        v[I : I + n].reshape(S, T),
+        v[SH : SH + n].reshape(S, T),
+        v[O:].reshape(R, T),
+        float(highs.getInfo().objective_function_value),
         nvar,
-        A_eq.shape[0] + A_ub.shape[0],
+        A.shape[0],
+        fingerprint,
+        highs.getBasis(),
     )
 
 

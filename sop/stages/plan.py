@@ -177,20 +177,15 @@ def run_scenarios(con: duckdb.DuckDBPyConnection, cycle_id: str, folder: Path, c
     def with_lead_time(service_level, rmse, lead_time_days):
         return safety_stock(service_level, rmse, lead_time_days, cfg.bucket.days)
 
-    rows = [
-        {
-            "scenario_name": "base",
-            "description": "The cycle's plan as published.",
-            **outcome(inputs, solve(inputs, costs)),
-        }
-    ]
+    base = solve(inputs, costs)
+    rows = [{"scenario_name": "base", "description": "The cycle's plan as published.", **outcome(inputs, base)}]
     for scenario in scenarios:
         changed = apply(inputs, scenario, with_lead_time)
         rows.append(
             {
                 "scenario_name": scenario.name,
                 "description": scenario.description,
-                **outcome(changed, solve(changed, costs)),
+                **outcome(changed, solve(changed, costs, start=base)),
             }
         )
     table = compared(pd.DataFrame(rows))
