@@ -31,7 +31,7 @@ def _direct(cycle: str) -> dict:
     from expectations.validate import validate
     from sop.contract import ENTITIES
     from sop.ingest import current_rows_sql, load_entity
-    from sop.settings import DBT_PROJECT_DIR, dbt_executable, export_environment, scenarios_dir
+    from sop.settings import DBT_BUILD, DBT_PROJECT_DIR, dbt_executable, export_environment, scenarios_dir
     from sop.stages import forecast, pack, plan, publish
 
     paths = export_environment()
@@ -47,7 +47,7 @@ def _direct(cycle: str) -> dict:
     def dbt(select):
         cmd = [
             dbt_executable(),
-            "build",
+            *DBT_BUILD,
             "--select",
             select,
             "--project-dir",
@@ -124,16 +124,28 @@ def multiprocess_job():
     return dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def("sop_cycle_multiprocess")
 
 
-def _worker(mode: str, cycle: str) -> None:
+def _worker(mode: str, cycle: str, floors: bool = False) -> None:
     started = time.perf_counter()
     stages = _direct(cycle) if mode == "direct" else _dagster(cycle, mode)
     wall = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"wall_s": wall, "peak_rss_mb": peak_mb, "stages": stages}))
+    out = {"wall_s": wall, "peak_rss_mb": peak_mb, "stages": stages}
+    if floors:  # after the cycle and its peak memory, on the warehouse it left (benchmarks/floors.py)
+        import duckdb
+
+        from benchmarks.floors import measure as measure_floors
+        from sop.settings import paths
+
+        floors_started = time.perf_counter()
+        with duckdb.connect(str(paths().warehouse)) as con:
+            out["floors"] = measure_floors(con)
+        out["floors_s"] = time.perf_counter() - floors_started  # not the cycle's: measure() takes it off
+    print(json.dumps(out))
 
 
-def measure(mode: str, skus: int, home: Path, cfg=None) -> dict:
-    """One cycle of the sample company (``skus`` SKUs, or ``cfg``) in a fresh process and SOP_HOME."""
+def measure(mode: str, skus: int, home: Path, cfg=None, floors: bool = False) -> dict:
+    """One cycle of the sample company (``skus`` SKUs, or ``cfg``) in a fresh process and SOP_HOME; with
+    ``floors``, then what its stages are measured against (benchmarks/floors.py)."""
     from sop.sample_company import SampleConfig, generate, write_landing
 
     cfg = cfg or SampleConfig(n_skus=skus)
@@ -142,7 +154,8 @@ def measure(mode: str, skus: int, home: Path, cfg=None) -> dict:
     write_landing(generate(cfg), home / "landing")
     started = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.cycle_benchmark", "--worker", mode, cfg.cycle_id],
+        [sys.executable, "-m", "benchmarks.cycle_benchmark", "--worker", mode, cfg.cycle_id]
+        + (["--floors"] if floors else []),
         env=env,
         capture_output=True,
         text=True,
@@ -152,7 +165,7 @@ def measure(mode: str, skus: int, home: Path, cfg=None) -> dict:
     if out.returncode != 0:
         raise RuntimeError(f"{mode} failed:\n{out.stderr[-4000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    result["process_wall_s"] = process_wall  # includes interpreter start and imports
+    result["process_wall_s"] = process_wall - result.get("floors_s", 0.0)  # with interpreter start and imports
     return result
 
 
@@ -162,9 +175,10 @@ def main() -> None:
     ap.add_argument("--skus", type=int, default=200)
     ap.add_argument("--multiprocess", action="store_true", help="also time the multiprocess executor (once)")
     ap.add_argument("--worker", nargs=2, metavar=("MODE", "CYCLE"), help=argparse.SUPPRESS)
+    ap.add_argument("--floors", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        _worker(*args.worker)
+        _worker(*args.worker, floors=args.floors)
         return
 
     modes = {"in_process": args.repeats, "direct": args.repeats}

@@ -40,7 +40,7 @@ def run_size(name: str, repeats: int) -> dict:
     for i in range(repeats):
         for mode in runs:  # interleaved: drift in the machine hits both alike
             with tempfile.TemporaryDirectory() as home:
-                runs[mode].append(measure(mode, cfg.n_skus, Path(home), cfg))
+                runs[mode].append(measure(mode, cfg.n_skus, Path(home), cfg, floors=mode == "direct"))
             print(f"{name} {mode} run {i + 1}: {runs[mode][-1]['process_wall_s']:.1f}s", file=sys.stderr)
         if runs["in_process"][-1]["process_wall_s"] > SHORT_RUN_S:
             break  # a long run is measured once
@@ -53,11 +53,20 @@ def run_size(name: str, repeats: int) -> dict:
         }
         for mode, rs in runs.items()
     }
+    peer = [r["floors"]["forecast_peer"] for r in runs["direct"]]
+    aggregation = [r["floors"]["duckdb"] for r in runs["direct"]]
     return {
         "skus": cfg.n_skus,
         "history_months": cfg.history_months,
         **median,
         "dagster_overhead_s": median["in_process"]["wall_s"] - median["direct"]["wall_s"],
+        "floors": {
+            "forecast_lightgbm_work_ours_s": statistics.median(p["ours_s"] for p in peer),
+            "forecast_lightgbm_work_mlforecast_s": statistics.median(p["mlforecast_s"] for p in peer),
+            "forecast_ours_vs_mlforecast": statistics.median(p["ours_s"] / p["mlforecast_s"] for p in peer),
+            "order_lines": aggregation[0]["order_lines"],
+            "duckdb_aggregate_s": statistics.median(a["aggregate_s"] for a in aggregation),
+        },
     }
 
 
@@ -82,9 +91,13 @@ def main() -> None:
         ("Dagster overhead", lambda r: r["dagster_overhead_s"]),
         ("peak RSS direct (MB)", lambda r: r["direct"]["peak_rss_mb"]),
         ("peak RSS Dagster (MB)", lambda r: r["in_process"]["peak_rss_mb"]),
+        ("LightGBM work: ours", lambda r: r["floors"]["forecast_lightgbm_work_ours_s"]),
+        ("LightGBM work: mlforecast", lambda r: r["floors"]["forecast_lightgbm_work_mlforecast_s"]),
+        ("ours / mlforecast", lambda r: r["floors"]["forecast_ours_vs_mlforecast"]),
+        ("DuckDB: order lines summed", lambda r: r["floors"]["duckdb_aggregate_s"]),
     ]
     for label, value in rows:
-        print(f"{label:<30}" + "".join(f"{value(results[n]):>12.1f}" for n in sizes))
+        print(f"{label:<30}" + "".join(f"{value(results[n]):>12.2f}" for n in sizes))
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "scale_benchmark.json"
     payload = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ml.baselines import DEFAULT_BASELINES, baseline_forecasts
@@ -25,7 +26,7 @@ class Splits:
 
     def cutoffs(self, dates: pd.DatetimeIndex) -> list[pd.Timestamp]:
         """The last training bucket of each origin, oldest first."""
-        dates = pd.DatetimeIndex(sorted(set(dates)))
+        dates = pd.DatetimeIndex(np.unique(np.asarray(dates, dtype="datetime64[ns]")))
         step = self.step or self.horizon
         positions = [len(dates) - 1 - self.horizon - step * k for k in reversed(range(self.origins))]
         if positions[0] < 1:

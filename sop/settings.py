@@ -17,6 +17,11 @@ def scenarios_dir() -> Path:
     return Path(os.environ.get("SOP_SCENARIOS_DIR") or PROJECT_ROOT / "scenarios").resolve()
 
 
+# A cycle's dbt command. dbt's unit tests check a model's SQL, not a cycle's data: `make test` runs them
+# (tests/test_dbt.py), a cycle does not (3 s of a 10k-series cycle). Data tests run every cycle (asset checks).
+DBT_BUILD = ("build", "--exclude-resource-type", "unit_test")
+
+
 def dbt_executable() -> str:
     """dbt installed beside the running interpreter (the venv), so nothing depends on an activated PATH."""
     beside = Path(sys.executable).parent / "dbt"

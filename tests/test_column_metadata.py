@@ -33,3 +33,18 @@ def test_a_changed_model_invalidates_the_cache_and_a_failed_fetch_is_never_cache
     cache.save()
     assert ColumnMetadataCache(path, project_fingerprint(manifest("v1"))).get("model.sop.b") is None
     assert ColumnMetadataCache(path, project_fingerprint(manifest("v2"))).get("model.sop.a") is None
+
+
+def test_the_cache_covers_a_project_once_every_model_is_in_it_seeds_need_nothing(tmp_path):
+    project = {
+        "metadata": {"adapter_type": "duckdb"},
+        "nodes": {"model.sop.a": {"checksum": {"checksum": "v1"}}, "seed.sop.s": {}, "test.sop.t": {}},
+    }
+    cache = ColumnMetadataCache.for_manifest(tmp_path / "column_metadata.json", project)
+    assert not cache.covers(project)
+    cache.put("model.sop.a", {COLUMN_KEYS[0]: SCHEMA, COLUMN_KEYS[1]: LINEAGE})
+    cache.save()
+    assert ColumnMetadataCache.for_manifest(tmp_path / "column_metadata.json", project).covers(project)
+    # the same project on PostgreSQL types its columns differently: nothing cached for it
+    on_postgres = {**project, "metadata": {"adapter_type": "postgres"}}
+    assert not ColumnMetadataCache.for_manifest(tmp_path / "column_metadata.json", on_postgres).covers(on_postgres)

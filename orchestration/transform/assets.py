@@ -12,7 +12,7 @@ from orchestration.partitions import cycle_partitions, one_cycle_per_run
 from orchestration.resources import WAREHOUSE_POOL, SopHome
 from orchestration.transform.column_metadata import release_warehouse, with_column_metadata
 from orchestration.transform.project import dbt_project, translator
-from sop.settings import column_metadata_cache
+from sop.settings import DBT_BUILD, column_metadata_cache
 
 
 @contextmanager
@@ -49,7 +49,7 @@ def dbt_models(select: str, name: str) -> dg.AssetsDefinition:
         # re-parses only what changed since the last one instead of the whole project. Steps never overlap:
         # they all run in the warehouse pool.
         with cycle_environment(context.partition_key):
-            invocation = dbt.cli(["build"], context=context, target_path=sop.paths.dbt_target)
+            invocation = dbt.cli(list(DBT_BUILD), context=context, target_path=sop.paths.dbt_target)
             try:
                 yield from with_column_metadata(invocation, column_metadata_cache())
             finally:

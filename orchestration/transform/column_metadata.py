@@ -38,6 +38,15 @@ class ColumnMetadataCache:
         valid = stored.get("fingerprint") == fingerprint
         self.models: dict[str, dict[str, str]] = stored.get("models", {}) if valid else {}
 
+    @classmethod
+    def for_manifest(cls, path: Path, manifest: Mapping[str, Any]) -> ColumnMetadataCache:
+        adapter_type = manifest.get("metadata", {}).get("adapter_type", "")
+        return cls(path, project_fingerprint(manifest, adapter_type))
+
+    def covers(self, manifest: Mapping[str, Any]) -> bool:
+        """Every model of the project is cached: a dbt step will not need to read a schema."""
+        return all(uid in self.models for uid in manifest["nodes"] if uid.startswith("model."))
+
     def get(self, unique_id: str) -> dict | None:
         entry = self.models.get(unique_id)
         return {key: dg.deserialize_value(value) for key, value in entry.items()} if entry else None
@@ -54,7 +63,8 @@ class ColumnMetadataCache:
 
 
 def _is_model(event) -> bool:
-    return isinstance(event, dg.Output | dg.AssetMaterialization)
+    """A model's materialization (a seed has no SQL to trace: it passes through as dbt reports it)."""
+    return isinstance(event, dg.Output | dg.AssetMaterialization) and _unique_id(event).startswith("model.")
 
 
 def _unique_id(event) -> str:
@@ -68,8 +78,7 @@ def with_column_metadata(invocation: DbtCliInvocation, cache_path: Path) -> Iter
     that is not, the rest are held until dbt ends (with DuckDB the fetch must wait for dbt's lock anyway);
     only those models, not the ~150 dbt tests' check events, go to dagster-dbt's fetch_column_metadata().
     """
-    adapter_type = invocation.manifest.get("metadata", {}).get("adapter_type", "")
-    cache = ColumnMetadataCache(cache_path, project_fingerprint(invocation.manifest, adapter_type))
+    cache = ColumnMetadataCache.for_manifest(cache_path, invocation.manifest)
     held: list = []
     for event in invocation.stream():
         cached = cache.get(_unique_id(event)) if _is_model(event) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Mapping
 from functools import cache, cached_property
@@ -12,7 +13,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 from packaging import version
 
-from sop.settings import DBT_PROJECT_DIR, dbt_executable
+from orchestration.transform.column_metadata import ColumnMetadataCache
+from sop.settings import DBT_PROJECT_DIR, column_metadata_cache, dbt_executable
 
 
 @cache
@@ -50,6 +52,15 @@ class VenvDbtCliResource(DbtCliResource):
     @cached_property
     def _cli_version(self) -> version.Version:
         return version.parse(metadata.version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args):
+        """dagster-dbt opens a dbt adapter in this process before each dbt step (about 1 s: dbt's macros are
+        parsed again) only so that column schemas can be read; with every model's schema and lineage cached
+        (column_metadata.py), nothing will read one, so none is opened."""
+        manifest = json.loads(dbt_project().manifest_path.read_text())
+        if ColumnMetadataCache.for_manifest(column_metadata_cache(), manifest).covers(manifest):
+            return None
+        return super()._initialize_dbt_core_adapter(args)
 
 
 # Folder (second element of a model's fqn) -> Dagster group; the rest of the marts are "transform".

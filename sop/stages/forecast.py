@@ -63,7 +63,8 @@ def load_history(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataF
             from marts.fct_demand_history order by unique_id, ds"""
     ).df()
     # price relative to the series' usual price: promotions and price increases, whatever the currency
-    price = history.groupby("unique_id")["unit_price_amount"].transform(lambda s: s.ffill().bfill())
+    by_series = history.groupby("unique_id")["unit_price_amount"]
+    price = by_series.ffill().fillna(by_series.bfill())  # what ffill().bfill() per series gives, vectorized
     history["price_ratio"] = (price / price.groupby(history["unique_id"]).transform("median")).fillna(1.0)
     history = history.drop(columns="unit_price_amount").merge(_event_days(con), on="ds", how="left")
     history["event_days"] = history["event_days"].fillna(0.0)
@@ -102,13 +103,15 @@ def future_exogenous(
 
 
 def _to_warehouse(frame: pd.DataFrame, bucket: Bucket) -> pd.DataFrame:
-    ids = frame["unique_id"].str.split(SEP, n=1, expand=True)
+    # split each distinct id once, not each row (5 s for the 1.6M rows of 10k series)
+    codes, uniques = pd.factorize(frame["unique_id"])
+    ids = pd.Series(uniques).str.split(SEP, n=1, expand=True)
     out = pd.DataFrame(
         {
             "planning_bucket": bucket.name,  # the archive may hold cycles planned at another grain
-            "model_name": frame["model_name"],
-            "sku_id": ids[0],
-            "location_id": ids[1],
+            "model_name": frame["model_name"].to_numpy(),
+            "sku_id": ids[0].to_numpy()[codes],
+            "location_id": ids[1].to_numpy()[codes],
             "bucket_date": pd.to_datetime(frame["ds"]).dt.date,
             "forecast_qty": frame["y_hat"].round(4),
         }
