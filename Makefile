@@ -12,7 +12,7 @@ export SOP_BUCKET ?= $(if $(filter supplygraph,$(DATA)),week,month)
 export DAGSTER_HOME := $(SOP_HOME)/dagster
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test test-long bench ui docs clean lint lock prepare browser
+.PHONY: demo test test-long test-distributed bench ui docs clean lint lock prepare browser
 
 # The stamp is rebuilt only when the lock or the project metadata change.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -39,11 +39,18 @@ demo: prepare
 	$(BIN)/sop demo --data $(DATA)
 
 test: prepare browser
-	$(BIN)/python -m pytest -m "not long"
+	$(BIN)/python -m pytest -m "not long and not distributed"
 
 # What takes several cycles or a server: a cycle killed and rerun, the 12-cycle backfill, `make ui` in a browser
 test-long: prepare browser
 	$(BIN)/python -m pytest -m long
+
+# Past one machine: the dask extra (pinned in requirements-distributed.lock) and the tests that need it
+test-distributed: prepare
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-distributed.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m pytest -m distributed; status=$$?; \
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock; exit $$status
 
 # The full cycle at 1k and 10k series, stage by stage, direct and through Dagster (BENCH_SIZES=1k,10k,100k
 # adds the 100k size); prints a table, writes benchmarks/results/scale_benchmark.json.
@@ -74,6 +81,8 @@ lint: $(VENV)/.installed
 lock: $(VENV)/.installed
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
 	  --python-platform x86_64-unknown-linux-gnu --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra dask --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu --generate-hashes -o requirements-distributed.lock
 
 clean:
 	rm -rf $(VENV) var dbt_project/target dbt_project/logs dbt_project/.user.yml .pytest_cache .ruff_cache

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from ml.distributed import local_fit
 from ml.features import FeatureSpec, features_at
 from ml.panel import Panel
 
@@ -51,6 +53,9 @@ class GlobalForecaster:
     seed: int = 0
     freq: str = "MS"
     scale_window: int | None = None  # buckets the series' level is the mean of (None: the whole history)
+    # fits LightGBM on (params, X, y, weights, categorical columns): here by default, or on a Dask cluster
+    # (ml.distributed.DaskTrainer)
+    trainer: Callable | None = None
 
     def fit(self, df: pd.DataFrame, static: pd.DataFrame | None = None) -> GlobalForecaster:
         """Train on ``unique_id, ds, y`` (plus static attributes per ``unique_id``)."""
@@ -72,10 +77,8 @@ class GlobalForecaster:
         X = pd.concat(X, ignore_index=True)[self.spec.names()]
         built = time.perf_counter()
         params = {**DEFAULT_PARAMS, **self.params, "random_state": self.seed}
-        self.model_ = lgb.LGBMRegressor(**params)
-        self.model_.fit(
-            X, np.concatenate(y), sample_weight=np.concatenate(w), categorical_feature=self.spec.categorical
-        )
+        fit = self.trainer or local_fit
+        self.model_ = fit(params, X, np.concatenate(y), np.concatenate(w), self.spec.categorical)
         self.training_rows_ = len(X)
         # where the time goes (benchmarks/scale_benchmark.py reports it per stage)
         self.seconds_ = {"features": built - started, "training": time.perf_counter() - built}

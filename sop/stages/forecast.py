@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -45,6 +47,9 @@ class ForecastConfig:
     window: int = 6
     seed: int = 0
     baselines: tuple[str, ...] = field(default_factory=backtest_baselines)
+    # where LightGBM trains: "local" (this process) or "dask" (SOP_DASK_SCHEDULER's cluster, else a
+    # LocalCluster; the dask extra): see ml/distributed.py
+    engine: str = field(default_factory=lambda: os.environ.get("SOP_FORECAST_ENGINE", "local"))
 
     @property
     def horizon_buckets(self) -> int:
@@ -141,8 +146,27 @@ def with_scored_intervals(backtested: pd.DataFrame, history: pd.DataFrame) -> pd
     return backtested.merge(scored[[*keys, *QUANTILES]], on=keys, how="left")
 
 
+@contextmanager
+def training(engine: str) -> Iterator[Callable | None]:
+    """The trainer GlobalForecaster fits LightGBM with: None (in this process) or a Dask cluster's."""
+    if engine == "local":
+        yield None
+    elif engine == "dask":
+        from ml.distributed import DaskTrainer, dask_client
+
+        with dask_client() as client:
+            yield DaskTrainer(client)
+    else:
+        raise ValueError(f"SOP_FORECAST_ENGINE must be 'local' or 'dask', not {engine!r}")
+
+
 def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: ForecastConfig | None = None):
     cfg = cfg or ForecastConfig()  # built per call: the bucket comes from SOP_BUCKET as it is now
+    with training(cfg.engine) as trainer:
+        return _run(con, cycle_id, model_dir, cfg, trainer)
+
+
+def _run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: ForecastConfig, trainer):
     history, static = load_history(con)
     if history.empty:
         raise ValueError(f"cycle {cycle_id}: marts.fct_demand_history is empty; nothing to forecast")
@@ -154,7 +178,12 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
         spec = replace(spec, calendar=(), age=False)
     # each series' level is its last year (a season of buckets): see ml/forecaster.py
     make_model = partial(
-        GlobalForecaster, spec=spec, seed=cfg.seed, freq=bucket.freq, scale_window=bucket.season_length
+        GlobalForecaster,
+        spec=spec,
+        seed=cfg.seed,
+        freq=bucket.freq,
+        scale_window=bucket.season_length,
+        trainer=trainer,
     )
     splits = Splits.fitting(history["ds"].nunique(), cfg.origins, cfg.window)
     started = time.perf_counter()
@@ -203,6 +232,7 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: For
         "series": int(history["unique_id"].nunique()),
         "launching_series": int(launching["unique_id"].nunique()),
         "bucket": bucket.name,
+        "engine": cfg.engine,
         "horizon_buckets": horizon,
         "features": spec.names(),
         "training_rows": model.training_rows_,
