@@ -12,7 +12,7 @@ export SOP_BUCKET ?= $(if $(filter supplygraph,$(DATA)),week,month)
 export DAGSTER_HOME := $(SOP_HOME)/dagster
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test test-long test-distributed bench ui docs clean lint lock prepare browser
+.PHONY: demo test test-long test-distributed bench ui docs clean lint lock prepare browser java
 
 # The stamp is rebuilt only when the lock or the project metadata change.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -45,8 +45,8 @@ test: prepare browser
 test-long: prepare browser
 	$(BIN)/python -m pytest -m long
 
-# Past one machine: the dask extra (pinned in requirements-distributed.lock) and the tests that need it
-test-distributed: prepare
+# Past one machine: the dask and spark extras (pinned in requirements-distributed.lock) and their tests
+test-distributed: prepare java
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-distributed.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m pytest -m distributed; status=$$?; \
@@ -57,6 +57,11 @@ test-distributed: prepare
 BENCH_SIZES ?= 1k,10k
 bench: prepare
 	$(BIN)/python -m benchmarks.scale_benchmark --sizes $(BENCH_SIZES)
+
+# A Java runtime for Spark (the dbt-on-Spark test skips, with its reason, without one)
+java:
+	@command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
+		|| echo "no Java runtime could be installed: the Spark test will be skipped"
 
 # Debian's chromium for the test that renders the executive pack (skipped, with its reason, without it)
 browser:
@@ -81,7 +86,7 @@ lint: $(VENV)/.installed
 lock: $(VENV)/.installed
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
 	  --python-platform x86_64-unknown-linux-gnu --generate-hashes -o requirements.lock
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra dask --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra dask --extra spark --python-version 3.11 \
 	  --python-platform x86_64-unknown-linux-gnu --generate-hashes -o requirements-distributed.lock
 
 clean:

@@ -52,6 +52,10 @@
     from generate_series({{ start_date }}, {{ end_date }}, interval '1 {{ datepart }}') as spine(period_date)
 {%- endmacro %}
 
+{% macro spark__period_spine(start_date, end_date, datepart) -%}
+    select explode(sequence(cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 {{ datepart }})) as period_date
+{%- endmacro %}
+
 {% macro duckdb__period_spine(start_date, end_date, datepart) -%}
     select cast(generate_series as date) as period_date
     from generate_series(cast({{ start_date }} as timestamp), cast({{ end_date }} as timestamp), interval 1 {{ datepart }})
@@ -70,7 +74,37 @@
 {%- endmacro %}
 
 {% macro default__round_to(expression, digits) -%}
-    cast(round(cast({{ expression }} as numeric), {{ digits }}) as double precision)
+    cast(round(cast({{ expression }} as numeric), {{ digits }}) as {{ double() }})
+{%- endmacro %}
+
+{% macro spark__round_to(expression, digits) -%}
+    round({{ expression }}, {{ digits }})
+{%- endmacro %}
+
+{#- A 64-bit float: "double precision" in standard SQL (PostgreSQL, DuckDB), "double" in Spark. -#}
+{% macro double() -%}
+    {{ return(adapter.dispatch('double')()) }}
+{%- endmacro %}
+
+{% macro default__double() -%}
+    double precision
+{%- endmacro %}
+
+{% macro spark__double() -%}
+    double
+{%- endmacro %}
+
+{#- A string of any length: "varchar" in PostgreSQL and DuckDB, "string" in Spark (its varchar needs a length). -#}
+{% macro text() -%}
+    {{ return(adapter.dispatch('text')()) }}
+{%- endmacro %}
+
+{% macro default__text() -%}
+    varchar
+{%- endmacro %}
+
+{% macro spark__text() -%}
+    string
 {%- endmacro %}
 
 {% macro duckdb__round_to(expression, digits) -%}

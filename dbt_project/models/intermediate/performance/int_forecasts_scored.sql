@@ -48,7 +48,7 @@ naive_errors as (
         location_id,
         bucket_date,
         cast(abs(demand_qty - lag(demand_qty) over (partition by sku_id, location_id order by bucket_date))
-            as double precision) as naive_abs_error_qty
+            as {{ double() }}) as naive_abs_error_qty
     from actuals
 ),
 

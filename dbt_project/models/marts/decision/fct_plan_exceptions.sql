@@ -66,7 +66,7 @@ series_exceptions as (
         exception_type,
         sku_id,
         location_id,
-        cast(null as varchar) as resource_id,
+        cast(null as {{ text() }}) as resource_id,
         family_id,
         region,
         min(bucket_date) as first_bucket_date,
@@ -82,11 +82,11 @@ series_exceptions as (
 capacity_exceptions as (
     select
         'capacity_overload' as exception_type,
-        cast(null as varchar) as sku_id,
-        cast(null as varchar) as location_id,
+        cast(null as {{ text() }}) as sku_id,
+        cast(null as {{ text() }}) as location_id,
         resource_id,
-        cast(null as varchar) as family_id,
-        cast(null as varchar) as region,
+        cast(null as {{ text() }}) as family_id,
+        cast(null as {{ text() }}) as region,
         min(bucket_date) as first_bucket_date,
         count(*) as buckets_affected,
         sum(overtime_hours) as size_qty,
@@ -100,11 +100,11 @@ capacity_exceptions as (
 budget_exceptions as (
     select
         'budget_gap' as exception_type,
-        cast(null as varchar) as sku_id,
-        cast(null as varchar) as location_id,
-        cast(null as varchar) as resource_id,
+        cast(null as {{ text() }}) as sku_id,
+        cast(null as {{ text() }}) as location_id,
+        cast(null as {{ text() }}) as resource_id,
         family_id,
-        cast(null as varchar) as region,
+        cast(null as {{ text() }}) as region,
         min(month_date) as first_bucket_date,
         count(*) as buckets_affected,
         sum(budget_qty - planned_sales_qty) as size_qty,
@@ -145,22 +145,22 @@ rated as (
 
 final as (
     select
-        cast('{{ cycle_id() }}' as varchar) as cycle_id,
+        cast('{{ cycle_id() }}' as {{ text() }}) as cycle_id,
         cast(
-            exception_type || ':' || coalesce(resource_id, sku_id || '@' || location_id, family_id) as varchar
+            exception_type || ':' || coalesce(resource_id, sku_id || '@' || location_id, family_id) as {{ text() }}
         ) as exception_id,
-        cast(exception_type as varchar) as exception_type,
-        cast(severity as varchar) as severity,
-        cast(sku_id as varchar) as sku_id,
-        cast(location_id as varchar) as location_id,
-        cast(resource_id as varchar) as resource_id,
-        cast(family_id as varchar) as family_id,
-        cast(region as varchar) as region,
+        cast(exception_type as {{ text() }}) as exception_type,
+        cast(severity as {{ text() }}) as severity,
+        cast(sku_id as {{ text() }}) as sku_id,
+        cast(location_id as {{ text() }}) as location_id,
+        cast(resource_id as {{ text() }}) as resource_id,
+        cast(family_id as {{ text() }}) as family_id,
+        cast(region as {{ text() }}) as region,
         cast(first_bucket_date as date) as first_bucket_date,
         cast(buckets_affected as bigint) as buckets_affected,
-        cast({{ round_to('size_qty', 4) }} as double precision) as size_qty,
-        cast(size_unit as varchar) as size_unit,
-        cast({{ round_to('size_amount', 2) }} as double precision) as size_amount
+        cast({{ round_to('size_qty', 4) }} as {{ double() }}) as size_qty,
+        cast(size_unit as {{ text() }}) as size_unit,
+        cast({{ round_to('size_amount', 2) }} as {{ double() }}) as size_amount
     from rated
 )
 

@@ -72,26 +72,26 @@ rolled_up as (
 
 final as (
     select
-        cast('{{ cycle_id() }}' as varchar) as cycle_id,
+        cast('{{ cycle_id() }}' as {{ text() }}) as cycle_id,
         cast(month_date as date) as month_date,
-        cast(aggregation_level as varchar) as aggregation_level,
-        cast(family_id as varchar) as family_id,
-        cast(region as varchar) as region,
-        cast(demand_qty as double precision) as demand_qty,
-        cast(planned_sales_qty as double precision) as planned_sales_qty,
-        cast(shortage_qty as double precision) as shortage_qty,
-        cast(revenue_amount as double precision) as revenue_amount,
-        cast(cost_amount as double precision) as cost_amount,
-        cast({{ round_to('revenue_amount - cost_amount', 2) }} as double precision) as margin_amount,
-        cast({{ round_to('(revenue_amount - cost_amount) / nullif(revenue_amount, 0)', 6) }} as double precision)
+        cast(aggregation_level as {{ text() }}) as aggregation_level,
+        cast(family_id as {{ text() }}) as family_id,
+        cast(region as {{ text() }}) as region,
+        cast(demand_qty as {{ double() }}) as demand_qty,
+        cast(planned_sales_qty as {{ double() }}) as planned_sales_qty,
+        cast(shortage_qty as {{ double() }}) as shortage_qty,
+        cast(revenue_amount as {{ double() }}) as revenue_amount,
+        cast(cost_amount as {{ double() }}) as cost_amount,
+        cast({{ round_to('revenue_amount - cost_amount', 2) }} as {{ double() }}) as margin_amount,
+        cast({{ round_to('(revenue_amount - cost_amount) / nullif(revenue_amount, 0)', 6) }} as {{ double() }})
             as margin_rate,
-        cast(lost_revenue_amount as double precision) as lost_revenue_amount,
-        cast(inventory_value_amount as double precision) as inventory_value_amount,
-        cast(budget_qty as double precision) as budget_qty,
-        cast(budget_revenue_amount as double precision) as budget_revenue_amount,
-        cast({{ round_to('revenue_amount - budget_revenue_amount', 2) }} as double precision) as revenue_gap_amount,
+        cast(lost_revenue_amount as {{ double() }}) as lost_revenue_amount,
+        cast(inventory_value_amount as {{ double() }}) as inventory_value_amount,
+        cast(budget_qty as {{ double() }}) as budget_qty,
+        cast(budget_revenue_amount as {{ double() }}) as budget_revenue_amount,
+        cast({{ round_to('revenue_amount - budget_revenue_amount', 2) }} as {{ double() }}) as revenue_gap_amount,
         cast({{ round_to('(revenue_amount - budget_revenue_amount) / nullif(budget_revenue_amount, 0)', 6) }}
-            as double precision) as revenue_gap_rate
+            as {{ double() }}) as revenue_gap_rate
     from rolled_up
 )
 

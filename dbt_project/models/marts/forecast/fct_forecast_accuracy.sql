@@ -176,29 +176,29 @@ scored as (
 
 final as (
     select
-        cast(cycle_id as varchar) as cycle_id,
-        cast(model_name as varchar) as model_name,
-        cast(aggregation_level as varchar) as aggregation_level,
-        cast(sku_id as varchar) as sku_id,
-        cast(location_id as varchar) as location_id,
-        cast(family_id as varchar) as family_id,
-        cast(region as varchar) as region,
+        cast(cycle_id as {{ text() }}) as cycle_id,
+        cast(model_name as {{ text() }}) as model_name,
+        cast(aggregation_level as {{ text() }}) as aggregation_level,
+        cast(sku_id as {{ text() }}) as sku_id,
+        cast(location_id as {{ text() }}) as location_id,
+        cast(family_id as {{ text() }}) as family_id,
+        cast(region as {{ text() }}) as region,
         cast(series_count as bigint) as series_count,
         cast(origins as bigint) as origins,
         cast(evaluated_buckets as bigint) as evaluated_buckets,
-        cast(actual_qty as double precision) as actual_qty,
-        cast(forecast_qty as double precision) as forecast_qty,
-        cast(abs_error_qty as double precision) as abs_error_qty,
-        cast(wape as double precision) as wape,
-        cast(series_wape as double precision) as series_wape,
-        cast(bias as double precision) as bias,
-        cast(rmsse as double precision) as rmsse,
+        cast(actual_qty as {{ double() }}) as actual_qty,
+        cast(forecast_qty as {{ double() }}) as forecast_qty,
+        cast(abs_error_qty as {{ double() }}) as abs_error_qty,
+        cast(wape as {{ double() }}) as wape,
+        cast(series_wape as {{ double() }}) as series_wape,
+        cast(bias as {{ double() }}) as bias,
+        cast(rmsse as {{ double() }}) as rmsse,
         cast({{ round_to(
             "max(case when model_name = 'seasonal_naive' then wape end) over (partition by cycle_id, " ~ member ~ ") - wape",
-            6) }} as double precision) as fva_wape_vs_seasonal_naive,
+            6) }} as {{ double() }}) as fva_wape_vs_seasonal_naive,
         cast(interval_rows as bigint) as interval_rows,
-        cast(interval_coverage_p10_p90 as double precision) as interval_coverage_p10_p90,
-        cast(pinball_loss_qty as double precision) as pinball_loss_qty
+        cast(interval_coverage_p10_p90 as {{ double() }}) as interval_coverage_p10_p90,
+        cast(pinball_loss_qty as {{ double() }}) as pinball_loss_qty
     from scored
 )
 

@@ -42,8 +42,8 @@ kpis as (
         windowed.on_hand_qty,
         windowed.in_transit_qty,
         windowed.on_hand_qty * products.unit_cost_amount as inventory_value_amount,
-        cast(windowed.shipped_qty_3m as double precision) / windowed.days_3m as avg_daily_shipped_qty,
-        windowed.on_hand_qty / nullif(cast(windowed.shipped_qty_3m as double precision) / windowed.days_3m, 0)
+        cast(windowed.shipped_qty_3m as {{ double() }}) / windowed.days_3m as avg_daily_shipped_qty,
+        windowed.on_hand_qty / nullif(cast(windowed.shipped_qty_3m as {{ double() }}) / windowed.days_3m, 0)
             as days_of_supply
     from windowed
     inner join products on windowed.sku_id = products.sku_id

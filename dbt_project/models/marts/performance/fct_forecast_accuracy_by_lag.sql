@@ -55,28 +55,28 @@ staged as (
 
 final as (
     select
-        cast(cycle_id as varchar(7)) as forecast_cycle_id,
-        cast(model_name as varchar(40)) as model_name,
-        cast(stage_name as varchar(40)) as stage_name,
+        cast(cycle_id as {{ text() }}) as forecast_cycle_id,
+        cast(model_name as {{ text() }}) as model_name,
+        cast(stage_name as {{ text() }}) as stage_name,
         cast(stage_order as integer) as stage_order,
         cast(forecast_lag as integer) as forecast_lag,
         cast(bucket_date as date) as bucket_date,
-        cast(aggregation_level as varchar(20)) as aggregation_level,
-        cast(sku_id as varchar) as sku_id,
-        cast(location_id as varchar) as location_id,
-        cast(family_id as varchar) as family_id,
-        cast(region as varchar) as region,
+        cast(aggregation_level as {{ text() }}) as aggregation_level,
+        cast(sku_id as {{ text() }}) as sku_id,
+        cast(location_id as {{ text() }}) as location_id,
+        cast(family_id as {{ text() }}) as family_id,
+        cast(region as {{ text() }}) as region,
         cast(series_count as bigint) as series_count,
-        cast(actual_qty as double precision) as actual_qty,
-        cast(forecast_qty as double precision) as forecast_qty,
-        cast(series_abs_error_qty as double precision) as series_abs_error_qty,
-        cast(wape as double precision) as wape,
-        cast(series_wape as double precision) as series_wape,
-        cast(mape as double precision) as mape,
-        cast(bias as double precision) as bias,
-        cast(mase as double precision) as mase,
-        cast({{ round_to('naive_wape - wape', 6) }} as double precision) as fva_wape_vs_naive,
-        cast({{ round_to('previous_stage_wape - wape', 6) }} as double precision) as fva_wape_vs_previous_stage
+        cast(actual_qty as {{ double() }}) as actual_qty,
+        cast(forecast_qty as {{ double() }}) as forecast_qty,
+        cast(series_abs_error_qty as {{ double() }}) as series_abs_error_qty,
+        cast(wape as {{ double() }}) as wape,
+        cast(series_wape as {{ double() }}) as series_wape,
+        cast(mape as {{ double() }}) as mape,
+        cast(bias as {{ double() }}) as bias,
+        cast(mase as {{ double() }}) as mase,
+        cast({{ round_to('naive_wape - wape', 6) }} as {{ double() }}) as fva_wape_vs_naive,
+        cast({{ round_to('previous_stage_wape - wape', 6) }} as {{ double() }}) as fva_wape_vs_previous_stage
     from staged
 )
 

@@ -131,49 +131,49 @@ members as (
 
 final as (
     select
-        cast('{{ cycle_id() }}' as varchar(7)) as cycle_id,
+        cast('{{ cycle_id() }}' as {{ text() }}) as cycle_id,
         cast(members.month_date as date) as month_date,
-        cast(members.aggregation_level as varchar(20)) as aggregation_level,
-        cast(members.family_id as varchar) as family_id,
-        cast(members.region as varchar) as region,
-        cast(service.ordered_qty as double precision) as ordered_qty,
-        cast(service.shipped_qty as double precision) as shipped_qty,
-        {{ round_to('cast(service.shipped_qty as double precision) / nullif(service.ordered_qty, 0)', 6) }}
+        cast(members.aggregation_level as {{ text() }}) as aggregation_level,
+        cast(members.family_id as {{ text() }}) as family_id,
+        cast(members.region as {{ text() }}) as region,
+        cast(service.ordered_qty as {{ double() }}) as ordered_qty,
+        cast(service.shipped_qty as {{ double() }}) as shipped_qty,
+        {{ round_to('cast(service.shipped_qty as ' ~ double() ~ ') / nullif(service.ordered_qty, 0)', 6) }}
             as fill_rate,
-        {{ round_to('cast(service.on_time_in_full_lines as double precision) / nullif(service.order_lines, 0)', 6) }}
+        {{ round_to('cast(service.on_time_in_full_lines as ' ~ double() ~ ') / nullif(service.order_lines, 0)', 6) }}
             as on_time_in_full_rate,
-        cast(service.backorder_qty as double precision) as backorder_qty,
+        cast(service.backorder_qty as {{ double() }}) as backorder_qty,
         cast(service.stockout_buckets as bigint) as stockout_buckets,
-        {{ round_to('cast(service.stockout_buckets as double precision) / nullif(service.buckets_with_orders, 0)', 6) }}
+        {{ round_to('cast(service.stockout_buckets as ' ~ double() ~ ') / nullif(service.buckets_with_orders, 0)', 6) }}
             as stockout_bucket_rate,
-        cast(inventory.on_hand_qty as double precision) as on_hand_qty,
-        cast(inventory.inventory_value_amount as double precision) as inventory_value_amount,
-        cast({{ round_to('inventory.on_hand_qty / nullif(inventory.avg_daily_shipped_qty, 0)', 6) }} as double precision)
+        cast(inventory.on_hand_qty as {{ double() }}) as on_hand_qty,
+        cast(inventory.inventory_value_amount as {{ double() }}) as inventory_value_amount,
+        cast({{ round_to('inventory.on_hand_qty / nullif(inventory.avg_daily_shipped_qty, 0)', 6) }} as {{ double() }})
             as days_of_supply,
         cast(
             {{ round_to('inventory.annual_shipped_cost_amount / nullif(inventory.avg_inventory_value_amount, 0)', 6) }}
-            as double precision
+            as {{ double() }}
         ) as inventory_turns,
-        cast(inventory.excess_value_amount as double precision) as excess_value_amount,
-        cast(inventory.obsolete_value_amount as double precision) as obsolete_value_amount,
-        cast(inventory.slow_mover_value_amount as double precision) as slow_mover_value_amount,
-        cast(finance.revenue_amount as double precision) as revenue_amount,
-        cast(finance.cost_amount as double precision) as cost_amount,
-        cast(finance.margin_amount as double precision) as margin_amount,
-        cast(finance.margin_rate as double precision) as margin_rate,
-        cast(finance.budget_revenue_amount as double precision) as budget_revenue_amount,
-        cast(finance.revenue_gap_amount as double precision) as revenue_gap_amount,
-        cast(finance.revenue_gap_rate as double precision) as revenue_gap_rate,
-        cast(forecast.forecast_wape_lag_1 as double precision) as forecast_wape_lag_1,
-        cast(forecast.forecast_bias_lag_1 as double precision) as forecast_bias_lag_1,
-        cast(forecast.forecast_wape_lag_3 as double precision) as forecast_wape_lag_3,
-        cast({{ round_to('forecast.naive_wape_lag_1 - forecast.forecast_wape_lag_1', 6) }} as double precision)
+        cast(inventory.excess_value_amount as {{ double() }}) as excess_value_amount,
+        cast(inventory.obsolete_value_amount as {{ double() }}) as obsolete_value_amount,
+        cast(inventory.slow_mover_value_amount as {{ double() }}) as slow_mover_value_amount,
+        cast(finance.revenue_amount as {{ double() }}) as revenue_amount,
+        cast(finance.cost_amount as {{ double() }}) as cost_amount,
+        cast(finance.margin_amount as {{ double() }}) as margin_amount,
+        cast(finance.margin_rate as {{ double() }}) as margin_rate,
+        cast(finance.budget_revenue_amount as {{ double() }}) as budget_revenue_amount,
+        cast(finance.revenue_gap_amount as {{ double() }}) as revenue_gap_amount,
+        cast(finance.revenue_gap_rate as {{ double() }}) as revenue_gap_rate,
+        cast(forecast.forecast_wape_lag_1 as {{ double() }}) as forecast_wape_lag_1,
+        cast(forecast.forecast_bias_lag_1 as {{ double() }}) as forecast_bias_lag_1,
+        cast(forecast.forecast_wape_lag_3 as {{ double() }}) as forecast_wape_lag_3,
+        cast({{ round_to('forecast.naive_wape_lag_1 - forecast.forecast_wape_lag_1', 6) }} as {{ double() }})
             as forecast_value_added_lag_1,
-        cast(case when members.aggregation_level = 'total' then capacity.capacity_utilization end as double precision)
+        cast(case when members.aggregation_level = 'total' then capacity.capacity_utilization end as {{ double() }})
             as capacity_utilization,
-        cast(case when members.aggregation_level = 'total' then capacity.production_efficiency end as double precision)
+        cast(case when members.aggregation_level = 'total' then capacity.production_efficiency end as {{ double() }})
             as production_efficiency,
-        cast(case when members.aggregation_level = 'total' then attainment.schedule_attainment end as double precision)
+        cast(case when members.aggregation_level = 'total' then attainment.schedule_attainment end as {{ double() }})
             as schedule_attainment
     from members
     left join service using (month_date, aggregation_level, family_id, region)

@@ -42,26 +42,26 @@ scored as (
 
 final as (
     select
-        cast('{{ cycle_id() }}' as varchar) as cycle_id,
-        cast(scored.override_cycle_id as varchar) as override_cycle_id,
-        cast(scored.override_id as varchar) as override_id,
-        cast(coalesce(scored.override_level, 'sku_location') as varchar) as override_level,
+        cast('{{ cycle_id() }}' as {{ text() }}) as cycle_id,
+        cast(scored.override_cycle_id as {{ text() }}) as override_cycle_id,
+        cast(scored.override_id as {{ text() }}) as override_id,
+        cast(coalesce(scored.override_level, 'sku_location') as {{ text() }}) as override_level,
         -- the scope as the planner set it: null where it was left open
-        cast(audit.sku_id as varchar) as sku_id,
-        cast(audit.location_id as varchar) as location_id,
-        cast(audit.family_id as varchar) as family_id,
-        cast(audit.region as varchar) as region,
-        cast(scored.override_planner as varchar) as planner,
-        cast(scored.override_reason as varchar) as reason,
+        cast(audit.sku_id as {{ text() }}) as sku_id,
+        cast(audit.location_id as {{ text() }}) as location_id,
+        cast(audit.family_id as {{ text() }}) as family_id,
+        cast(audit.region as {{ text() }}) as region,
+        cast(scored.override_planner as {{ text() }}) as planner,
+        cast(scored.override_reason as {{ text() }}) as reason,
         cast(scored.month_date as date) as month_date,
         cast(scored.scored_series as bigint) as scored_series,
         cast(scored.scored_buckets as bigint) as scored_buckets,
-        cast(scored.actual_qty as double precision) as actual_qty,
-        cast(scored.statistical_forecast_qty as double precision) as statistical_forecast_qty,
-        cast(scored.override_qty as double precision) as override_qty,
-        cast({{ round_to(statistical_error, 4) }} as double precision) as statistical_abs_error_qty,
-        cast({{ round_to(override_error, 4) }} as double precision) as override_abs_error_qty,
-        cast({{ round_to(statistical_error ~ ' - ' ~ override_error, 4) }} as double precision) as value_added_qty,
+        cast(scored.actual_qty as {{ double() }}) as actual_qty,
+        cast(scored.statistical_forecast_qty as {{ double() }}) as statistical_forecast_qty,
+        cast(scored.override_qty as {{ double() }}) as override_qty,
+        cast({{ round_to(statistical_error, 4) }} as {{ double() }}) as statistical_abs_error_qty,
+        cast({{ round_to(override_error, 4) }} as {{ double() }}) as override_abs_error_qty,
+        cast({{ round_to(statistical_error ~ ' - ' ~ override_error, 4) }} as {{ double() }}) as value_added_qty,
         {{ override_error }} < {{ statistical_error }} as is_improvement
     from scored
     left join audit

@@ -31,7 +31,7 @@ produced as (
         sku_id,
         location_id,
         production_bucket_date as bucket_date,
-        cast(sum(produced_qty) as double precision) as produced_qty
+        cast(sum(produced_qty) as {{ double() }}) as produced_qty
     from {{ ref('stg_landing__production') }}
     where production_bucket_date < {{ first_plan_bucket_date() }}
     group by plant_id, resource_id, sku_id, location_id, production_bucket_date

@@ -53,24 +53,24 @@ governed as (
 
 consensus as (
     select
-        cast(statistical.cycle_id as varchar) as cycle_id,
-        cast(statistical.sku_id as varchar) as sku_id,
-        cast(statistical.location_id as varchar) as location_id,
+        cast(statistical.cycle_id as {{ text() }}) as cycle_id,
+        cast(statistical.sku_id as {{ text() }}) as sku_id,
+        cast(statistical.location_id as {{ text() }}) as location_id,
         cast(statistical.bucket_date as date) as bucket_date,
-        cast(statistical.model_name as varchar) as statistical_model_name,
-        cast(statistical.forecast_qty as double precision) as statistical_forecast_qty,
-        cast(baseline.forecast_qty as double precision) as baseline_forecast_qty,
-        cast(statistical.p10_qty as double precision) as statistical_p10_qty,
-        cast(statistical.p50_qty as double precision) as statistical_p50_qty,
-        cast(statistical.p90_qty as double precision) as statistical_p90_qty,
-        cast(governed.override_qty as double precision) as override_qty,
-        cast(coalesce(governed.override_qty, statistical.forecast_qty) as double precision) as consensus_demand_qty,
-        cast(governed.override_id as varchar) as override_id,
-        cast(governed.planner as varchar) as override_planner,
-        cast(governed.reason as varchar) as override_reason,
+        cast(statistical.model_name as {{ text() }}) as statistical_model_name,
+        cast(statistical.forecast_qty as {{ double() }}) as statistical_forecast_qty,
+        cast(baseline.forecast_qty as {{ double() }}) as baseline_forecast_qty,
+        cast(statistical.p10_qty as {{ double() }}) as statistical_p10_qty,
+        cast(statistical.p50_qty as {{ double() }}) as statistical_p50_qty,
+        cast(statistical.p90_qty as {{ double() }}) as statistical_p90_qty,
+        cast(governed.override_qty as {{ double() }}) as override_qty,
+        cast(coalesce(governed.override_qty, statistical.forecast_qty) as {{ double() }}) as consensus_demand_qty,
+        cast(governed.override_id as {{ text() }}) as override_id,
+        cast(governed.planner as {{ text() }}) as override_planner,
+        cast(governed.reason as {{ text() }}) as override_reason,
         governed.override_id is not null as is_overridden,
-        cast(governed.override_level as varchar) as override_level,
-        cast(governed.override_pct as double precision) as override_pct
+        cast(governed.override_level as {{ text() }}) as override_level,
+        cast(governed.override_pct as {{ double() }}) as override_pct
     from statistical
     left join baseline
         on statistical.sku_id = baseline.sku_id

@@ -37,27 +37,27 @@ horizon as (
 
 final as (
     select
-        cast('{{ cycle_id() }}' as varchar) as cycle_id,
-        cast(overrides.override_id as varchar) as override_id,
-        cast(overrides.override_level as varchar) as override_level,
-        cast(overrides.sku_id as varchar) as sku_id,
-        cast(overrides.location_id as varchar) as location_id,
-        cast(overrides.family_id as varchar) as family_id,
-        cast(overrides.region as varchar) as region,
+        cast('{{ cycle_id() }}' as {{ text() }}) as cycle_id,
+        cast(overrides.override_id as {{ text() }}) as override_id,
+        cast(overrides.override_level as {{ text() }}) as override_level,
+        cast(overrides.sku_id as {{ text() }}) as sku_id,
+        cast(overrides.location_id as {{ text() }}) as location_id,
+        cast(overrides.family_id as {{ text() }}) as family_id,
+        cast(overrides.region as {{ text() }}) as region,
         cast(overrides.month_date as date) as month_date,
-        cast(overrides.override_qty as double precision) as override_qty,
-        cast(overrides.override_pct as double precision) as override_pct,
-        cast(overrides.planner as varchar) as planner,
-        cast(overrides.reason as varchar) as reason,
+        cast(overrides.override_qty as {{ double() }}) as override_qty,
+        cast(overrides.override_pct as {{ double() }}) as override_pct,
+        cast(overrides.planner as {{ text() }}) as planner,
+        cast(overrides.reason as {{ text() }}) as reason,
         cast(overrides.created_at as timestamp) as created_at,
         cast(coalesce(matched.matched_series, 0) as bigint) as matched_series,
         cast(coalesce(matched.governed_series, 0) as bigint) as governed_series,
         cast(coalesce(applied.governed_buckets, 0) as bigint) as governed_buckets,
-        cast(coalesce(applied.statistical_forecast_qty, 0) as double precision) as statistical_forecast_qty,
-        cast(coalesce(applied.consensus_demand_qty, 0) as double precision) as consensus_demand_qty,
+        cast(coalesce(applied.statistical_forecast_qty, 0) as {{ double() }}) as statistical_forecast_qty,
+        cast(coalesce(applied.consensus_demand_qty, 0) as {{ double() }}) as consensus_demand_qty,
         cast(
             {{ round_to('coalesce(applied.consensus_demand_qty, 0) - coalesce(applied.statistical_forecast_qty, 0)', 4) }}
-            as double precision
+            as {{ double() }}
         ) as change_qty,
         cast(
             case
@@ -66,7 +66,7 @@ final as (
                 when matched.governed_series = 0 then 'superseded'
                 when matched.governed_series < matched.matched_series then 'partly superseded'
                 else 'applied'
-            end as varchar
+            end as {{ text() }}
         ) as status
     from overrides
     cross join horizon

@@ -54,10 +54,10 @@ kpis as (
         ordered_qty,
         shipped_qty,
         ordered_qty - shipped_qty as unfilled_qty,
-        cast(shipped_qty as double precision) / nullif(ordered_qty, 0) as fill_rate,
+        cast(shipped_qty as {{ double() }}) / nullif(ordered_qty, 0) as fill_rate,
         order_lines,
         on_time_in_full_lines,
-        cast(on_time_in_full_lines as double precision) / nullif(order_lines, 0) as on_time_in_full_rate,
+        cast(on_time_in_full_lines as {{ double() }}) / nullif(order_lines, 0) as on_time_in_full_rate,
         backorder_qty,
         backorder_lines,
         ordered_qty > shipped_qty as has_stockout

@@ -8,8 +8,8 @@ renamed as (
         sku_name,
         family_id,
         category,
-        cast(unit_cost as double precision) as unit_cost_amount,
-        cast(list_price as double precision) as list_price_amount,
+        cast(unit_cost as {{ double() }}) as unit_cost_amount,
+        cast(list_price as {{ double() }}) as list_price_amount,
         launch_date,
         end_date,
         _source_file as source_file
