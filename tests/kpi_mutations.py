@@ -17,13 +17,13 @@ from pathlib import Path
 MUTATIONS = [
     (
         "fct_service_level",
-        "cast(shipped_qty as double precision) / nullif(ordered_qty, 0) as fill_rate",
-        "cast(shipped_qty as double precision) / nullif(ordered_qty + order_lines, 0) as fill_rate",
+        "cast(shipped_qty as {{ double() }}) / nullif(ordered_qty, 0) as fill_rate",
+        "cast(shipped_qty as {{ double() }}) / nullif(ordered_qty + order_lines, 0) as fill_rate",
     ),
     (
         "fct_service_level",
-        "cast(on_time_in_full_lines as double precision) / nullif(order_lines, 0)",
-        "cast(on_time_in_full_lines as double precision) / nullif(ordered_qty, 0)",
+        "cast(on_time_in_full_lines as {{ double() }}) / nullif(order_lines, 0)",
+        "cast(on_time_in_full_lines as {{ double() }}) / nullif(ordered_qty, 0)",
     ),
     ("fct_service_level", "ordered_qty > shipped_qty as has_stockout", "shipped_qty = 0 as has_stockout"),
     (
