@@ -9,9 +9,9 @@ back as an ordinary LGBMRegressor, so prediction, saving and intervals are uncha
 
 Needs the ``dask`` extra (``pip install .[dask]``). Not bit-for-bit reproducible: data-parallel LightGBM
 depends on which rows each rank holds and in which order the ranks sum their histograms, and lightgbm.dask
-ranks workers in the order Dask happens to report their partitions. Two fits of the same rows differ in the
-third digit of a forecast (tests/test_distributed_forecast.py measures it); the one-machine engine, the
-default, is exactly reproducible.
+ranks workers in the order Dask happens to report their partitions. Two fits of the same rows can differ
+by a percent or two in a series' forecast (tests/test_distributed_forecast.py bounds the total at 3%); the
+one-machine engine, the default, is exactly reproducible.
 """
 
 from __future__ import annotations
