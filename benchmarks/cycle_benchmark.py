@@ -28,9 +28,10 @@ def _direct(cycle: str) -> dict:
     """The cycle's stages called directly, in the job's order: what Dagster adds is the difference."""
     import duckdb
 
-    from expectations.validate import validate
+    from expectations.report import record, write_html
+    from expectations.validate import validate_entity
     from sop.contract import ENTITIES
-    from sop.ingest import current_rows_sql, load_entity
+    from sop.ingest import load_entity
     from sop.settings import DBT_BUILD, DBT_PROJECT_DIR, dbt_executable, export_environment, scenarios_dir
     from sop.stages import forecast, pack, plan, publish
 
@@ -61,9 +62,13 @@ def _direct(cycle: str) -> dict:
     with duckdb.connect(str(paths.warehouse)) as con:
         for e in ENTITIES:
             timed("ingest", lambda e=e: load_entity(con, e, paths.landing, paths.archive))
-        for e, ent in ENTITIES.items():
-            frame = con.sql(current_rows_sql(e)).df()[ent.column_names]
-            timed("validate", lambda e=e, frame=frame: validate(e, frame))
+        for e in ENTITIES:  # as the Dagster asset checks do (orchestration/quality/checks.py)
+
+            def check(e=e):
+                record(con, validate_entity(con, e, cycle), cycle, "direct")
+                write_html(con, cycle, paths.quality / cycle / "validation.html")
+
+            timed("validate", check)
     timed("dbt_history", lambda: dbt("tag:history"))
     with duckdb.connect(str(paths.warehouse)) as con:
         summary = timed("forecast", lambda: forecast.run(con, cycle, paths.models / cycle))

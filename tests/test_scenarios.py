@@ -129,3 +129,29 @@ def test_scenario_names_are_unique(tmp_path):
         (tmp_path / file).write_text("name: same\nchanges: []")
     with pytest.raises(ValueError, match="unique"):
         load_all(Path(tmp_path))
+
+
+def test_the_scenario_stage_starts_from_the_plan_this_process_solved_and_compares_the_same(archived, tmp_path):
+    import shutil
+
+    import duckdb
+
+    from sop.buckets import planning_bucket
+    from sop.stages import plan
+    from tests.conftest import SMALL
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(archived.warehouse, warehouse)  # the stage rewrites planning tables: not the shared warehouse
+    folder = PROJECT_ROOT / "scenarios"
+    month = plan.PlanConfig(bucket=planning_bucket("month"))
+    comparison = "select * from planning.scenario_comparison where cycle_id = ? order by scenario_name"
+    with duckdb.connect(str(warehouse)) as con:
+        plan.run(con, SMALL.cycle_id, month)
+        after_plan = plan.run_scenarios(con, SMALL.cycle_id, folder, month)
+        first = con.execute(comparison, [SMALL.cycle_id]).df()
+        plan._solved_base.clear()  # as in a process that did not run the plan stage
+        alone = plan.run_scenarios(con, SMALL.cycle_id, folder, month)
+        second = con.execute(comparison, [SMALL.cycle_id]).df()
+    assert after_plan["base_parts_solved"] == 0
+    assert alone["base_parts_solved"] > 0
+    pd.testing.assert_frame_equal(first, second)

@@ -180,6 +180,8 @@ def test_a_scenario_started_from_the_base_plan_reaches_the_same_optimum_and_keep
         if name != "price":  # only R1 changed: R0 and R2 are the base plan's parts, not solved again
             assert warm.parts["R0"] is base.parts["R0"] and warm.parts["R2"] is base.parts["R2"]
             assert warm.parts["R1"] is not base.parts["R1"]
+            assert warm.reused == 2
+    assert solve(inp, costs, start=base).reused == 3  # the base again: nothing to solve
 
 
 def test_series_no_resource_can_make_are_planned_apart_and_only_fall_short():
@@ -192,3 +194,18 @@ def test_series_no_resource_can_make_are_planned_apart_and_only_fall_short():
     idle = plan["sku_id"].isin(["S1", "S5", "S7"])
     assert plan.loc[idle, "planned_supply_qty"].sum() == 0
     assert plan.loc[~idle, "planned_supply_qty"].sum() > 0
+
+
+@pytest.mark.parametrize("load", [3.0, 0.7])  # hours to spare: the chunks' plan is the optimum; short: it is not
+def test_a_large_part_started_from_its_chunks_reaches_the_same_plan(monkeypatch, load):
+    import sop.planning.supply_plan as supply_plan
+
+    inp, costs = random_inputs(5, series=60, load=load), PlanCosts()
+    whole = solve(inp, costs)
+    monkeypatch.setattr(supply_plan, "CHUNK_SERIES", 6)  # 20 series a resource: four chunks each
+    fits = supply_plan._uncapacitated_basis(supply_plan._parts(inp)[0][2], costs) is not None
+    assert fits == (load > 1)
+    chunked = solve(inp, costs)
+    assert chunked.objective == pytest.approx(whole.objective, rel=1e-9)
+    check_invariants(inp, costs, chunked)
+    np.testing.assert_allclose(chunked.series_plan["demand_met_qty"], whole.series_plan["demand_met_qty"], atol=1e-6)
