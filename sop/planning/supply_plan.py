@@ -18,6 +18,8 @@ one LP of 700k variables, 16 s; the parts, 6 s on one thread and 3.4 s on two (H
 A scenario starts each part from the base plan's optimal basis: a changed price, demand or safety stock
 then takes a few hundred simplex iterations instead of ~68,000 (0.1 s instead of 1.3 s a part), and a part
 the scenario leaves unchanged is not solved again. A part whose hours changed starts from scratch (below).
+A large part starts from its series' capacity-free plans, solved in chunks: at 100k series that is the
+optimum whenever the hours suffice (the base plan: 104 s to 38 s).
 """
 
 from __future__ import annotations
