@@ -118,8 +118,10 @@ MUTATIONS = [
         "order by stages.stage_order desc) as previous_stage_wape",
     ),
     ("fct_kpi_scorecard", "        sum(shipped_qty) as shipped_qty,", "        max(shipped_qty) as shipped_qty,"),
-    ("fct_kpi_scorecard", "round_to('sum(avg_daily_shipped_qty)', 6)", "round_to('avg(avg_daily_shipped_qty)', 6)"),
+    ("fct_kpi_scorecard", "sum_rounded('avg_daily_shipped_qty', 6)", "round_to('avg(avg_daily_shipped_qty)', 6)"),
     ("fct_kpi_scorecard", "then backorder_qty else 0 end", "then backorder_qty else backorder_qty end"),
+    # a float sum of 4-place amounts rounded to 2 places: a tie rounds by the order rows were added in
+    ("fct_plan_financials", "sum_rounded('revenue_amount', 2)", "round_to('sum(revenue_amount)', 2)"),
     (
         "int_policies_resolved",
         "(case when policies.sku_id is not null then 4 else 0 end)",

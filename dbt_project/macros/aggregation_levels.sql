@@ -34,10 +34,9 @@
 {%- endmacro %}
 
 
-{#- A sum over the rows that match `condition`, rounded: float sums in another order must not make reruns
-    differ. -#}
+{#- A sum over the rows that match `condition`, rounded the same on every rerun (sum_rounded). -#}
 {% macro sum_where(condition, expression, digits=4) -%}
-    {{ round_to('sum(case when ' ~ condition ~ ' then ' ~ expression ~ ' end)', digits) }}
+    {{ sum_rounded('case when ' ~ condition ~ ' then ' ~ expression ~ ' end', digits) }}
 {%- endmacro %}
 
 {#- The columns that name a row's hierarchy member under hierarchy_grouping_sets: its level, and each of

@@ -12,8 +12,8 @@ aggregated as (
         sum(ordered_qty) as ordered_qty,
         sum(shipped_qty) as shipped_qty,
         {{ round_to("sum(ordered_local_amount) / nullif(sum(ordered_qty), 0)", 4) }} as unit_price_amount,
-        {{ round_to("sum(ordered_revenue_amount)", 4) }} as ordered_revenue_amount,
-        {{ round_to("sum(shipped_revenue_amount)", 4) }} as shipped_revenue_amount,
+        {{ sum_rounded("ordered_revenue_amount", 4) }} as ordered_revenue_amount,
+        {{ sum_rounded("shipped_revenue_amount", 4) }} as shipped_revenue_amount,
         count(*) as order_lines,
         sum(case when is_on_time_in_full then 1 else 0 end) as on_time_in_full_lines
     from lines

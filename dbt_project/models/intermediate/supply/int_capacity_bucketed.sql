@@ -36,7 +36,7 @@ bucketed as (
         plant_id,
         resource_id,
         {{ bucket_start('day_date') }} as bucket_date,
-        {{ round_to("sum(available_hours)", 4) }} as available_hours,
+        {{ sum_rounded("available_hours", 4) }} as available_hours,
         count(*) as calendar_days
     from daily
     group by plant_id, resource_id, {{ bucket_start('day_date') }}

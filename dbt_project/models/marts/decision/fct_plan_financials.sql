@@ -26,14 +26,14 @@ monthly as (
         month_date,
         family_id,
         region,
-        -- rounded where summed: DuckDB may add floats in another order on a rerun
-        {{ round_to('sum(consensus_demand_qty)', 4) }} as demand_qty,
-        {{ round_to('sum(demand_met_qty)', 4) }} as planned_sales_qty,
-        {{ round_to('sum(shortage_qty)', 4) }} as shortage_qty,
-        {{ round_to('sum(demand_met_qty * net_price_amount)', 4) }} as revenue_amount,
-        {{ round_to('sum(demand_met_qty * unit_cost_amount)', 4) }} as cost_amount,
-        {{ round_to('sum(shortage_qty * net_price_amount)', 4) }} as lost_revenue_amount,
-        {{ round_to('sum(case when closes_month then closing_inventory_qty * unit_cost_amount else 0 end)', 4) }}
+        -- summed exactly and rounded (sum_rounded): a rerun adds rows in another order
+        {{ sum_rounded('consensus_demand_qty', 4) }} as demand_qty,
+        {{ sum_rounded('demand_met_qty', 4) }} as planned_sales_qty,
+        {{ sum_rounded('shortage_qty', 4) }} as shortage_qty,
+        {{ sum_rounded('demand_met_qty * net_price_amount', 4) }} as revenue_amount,
+        {{ sum_rounded('demand_met_qty * unit_cost_amount', 4) }} as cost_amount,
+        {{ sum_rounded('shortage_qty * net_price_amount', 4) }} as lost_revenue_amount,
+        {{ sum_rounded('case when closes_month then closing_inventory_qty * unit_cost_amount else 0 end', 4) }}
             as inventory_value_amount
     from bucketed
     group by month_date, family_id, region
@@ -57,15 +57,15 @@ rolled_up as (
         {{ aggregation_level(series=false) }} as aggregation_level,
         {{ level_member('family_id') }} as family_id,
         {{ level_member('region') }} as region,
-        {{ round_to('sum(demand_qty)', 4) }} as demand_qty,
-        {{ round_to('sum(planned_sales_qty)', 4) }} as planned_sales_qty,
-        {{ round_to('sum(shortage_qty)', 4) }} as shortage_qty,
-        {{ round_to('sum(revenue_amount)', 2) }} as revenue_amount,
-        {{ round_to('sum(cost_amount)', 2) }} as cost_amount,
-        {{ round_to('sum(lost_revenue_amount)', 2) }} as lost_revenue_amount,
-        {{ round_to('sum(inventory_value_amount)', 2) }} as inventory_value_amount,
+        {{ sum_rounded('demand_qty', 4) }} as demand_qty,
+        {{ sum_rounded('planned_sales_qty', 4) }} as planned_sales_qty,
+        {{ sum_rounded('shortage_qty', 4) }} as shortage_qty,
+        {{ sum_rounded('revenue_amount', 2) }} as revenue_amount,
+        {{ sum_rounded('cost_amount', 2) }} as cost_amount,
+        {{ sum_rounded('lost_revenue_amount', 2) }} as lost_revenue_amount,
+        {{ sum_rounded('inventory_value_amount', 2) }} as inventory_value_amount,
         sum(budget_qty) as budget_qty,
-        {{ round_to('sum(budget_revenue_amount)', 2) }} as budget_revenue_amount
+        {{ sum_rounded('budget_revenue_amount', 2) }} as budget_revenue_amount
     from with_budget
     group by {{ hierarchy_grouping_sets(['month_date'], series=false) }}
 ),

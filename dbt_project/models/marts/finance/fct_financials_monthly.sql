@@ -55,10 +55,10 @@ rolled_up as (
         coalesce(family_id, 'ALL') as family_id,
         coalesce(region, 'ALL') as region,
         sum(shipped_qty) as shipped_qty,
-        {{ round_to('sum(revenue_amount)', 4) }} as revenue_amount,
-        {{ round_to('sum(cost_amount)', 4) }} as cost_amount,
+        {{ sum_rounded('revenue_amount', 4) }} as revenue_amount,
+        {{ sum_rounded('cost_amount', 4) }} as cost_amount,
         sum(budget_qty) as budget_qty,
-        {{ round_to('sum(budget_revenue_amount)', 4) }} as budget_revenue_amount
+        {{ sum_rounded('budget_revenue_amount', 4) }} as budget_revenue_amount
     from joined
     group by grouping sets ((month_date, family_id, region), (month_date, family_id), (month_date, region), (month_date))
 ),

@@ -52,13 +52,13 @@ members as (
         {{ hierarchy_member_columns() }},
         count(*) as series_count,
         -- rounded wherever floats are summed: DuckDB may add them in another order on a rerun
-        {{ round_to('sum(actual_qty)', 4) }} as actual_qty,
-        {{ round_to('sum(forecast_qty)', 4) }} as forecast_qty,
-        {{ round_to('sum(abs(forecast_qty - actual_qty))', 4) }} as series_abs_error_qty,
+        {{ sum_rounded('actual_qty', 4) }} as actual_qty,
+        {{ sum_rounded('forecast_qty', 4) }} as forecast_qty,
+        {{ sum_rounded('abs(forecast_qty - actual_qty)', 4) }} as series_abs_error_qty,
         sum(case when has_interval then 1 else 0 end) as interval_rows,
         sum(case when has_interval then covered else 0 end) as covered_rows,
         -- 6 digits: a quantile's share of a 4-digit error has 5, so no engine rounds a half differently
-        {{ round_to('sum(pinball_qty)', 6) }} as pinball_qty
+        {{ sum_rounded('pinball_qty', 6) }} as pinball_qty
     from paired
     group by {{ hierarchy_grouping_sets(['cycle_id', 'model_name', 'cutoff_date', 'bucket_date']) }}
 ),
@@ -68,7 +68,7 @@ history_members as (
     select
         bucket_date,
         {{ hierarchy_member_columns() }},
-        {{ round_to('sum(demand_qty)', 4) }} as demand_qty
+        {{ sum_rounded('demand_qty', 4) }} as demand_qty
     from history
     group by {{ hierarchy_grouping_sets(['bucket_date']) }}
 ),
@@ -119,15 +119,15 @@ per_origin as (
         members.region,
         max(members.series_count) as series_count,
         count(*) as evaluated_buckets,
-        {{ round_to('sum(members.actual_qty)', 4) }} as actual_qty,
-        {{ round_to('sum(members.forecast_qty)', 4) }} as forecast_qty,
-        {{ round_to('sum(abs(members.forecast_qty - members.actual_qty))', 4) }} as abs_error_qty,
-        {{ round_to('sum(members.series_abs_error_qty)', 4) }} as series_abs_error_qty,
+        {{ sum_rounded('members.actual_qty', 4) }} as actual_qty,
+        {{ sum_rounded('members.forecast_qty', 4) }} as forecast_qty,
+        {{ sum_rounded('abs(members.forecast_qty - members.actual_qty)', 4) }} as abs_error_qty,
+        {{ sum_rounded('members.series_abs_error_qty', 4) }} as series_abs_error_qty,
         {{ round_to('sqrt(avg((members.forecast_qty - members.actual_qty) * (members.forecast_qty - members.actual_qty))'
             ~ ' / nullif(max(scales.naive_mse), 0))', 6) }} as rmsse,
         sum(members.interval_rows) as interval_rows,
         sum(members.covered_rows) as covered_rows,
-        {{ round_to('sum(members.pinball_qty)', 6) }} as pinball_qty
+        {{ sum_rounded('members.pinball_qty', 6) }} as pinball_qty
     from members
     left join scales
         on members.cycle_id = scales.cycle_id
@@ -160,9 +160,9 @@ scored as (
         max(series_count) as series_count,
         count(*) as origins,
         sum(evaluated_buckets) as evaluated_buckets,
-        {{ round_to('sum(actual_qty)', 4) }} as actual_qty,
-        {{ round_to('sum(forecast_qty)', 4) }} as forecast_qty,
-        {{ round_to('sum(abs_error_qty)', 4) }} as abs_error_qty,
+        {{ sum_rounded('actual_qty', 4) }} as actual_qty,
+        {{ sum_rounded('forecast_qty', 4) }} as forecast_qty,
+        {{ sum_rounded('abs_error_qty', 4) }} as abs_error_qty,
         {{ round_to('sum(abs_error_qty) / nullif(sum(actual_qty), 0)', 6) }} as wape,
         {{ round_to('sum(series_abs_error_qty) / nullif(sum(actual_qty), 0)', 6) }} as series_wape,
         {{ round_to('(sum(forecast_qty) - sum(actual_qty)) / nullif(sum(actual_qty), 0)', 6) }} as bias,

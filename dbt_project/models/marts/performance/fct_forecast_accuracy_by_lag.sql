@@ -23,9 +23,9 @@ rolled_up as (
         bucket_date,
         {{ hierarchy_member_columns() }},
         count(*) as series_count,
-        {{ round_to('sum(actual_qty)', 4) }} as actual_qty,
-        {{ round_to('sum(forecast_qty)', 4) }} as forecast_qty,
-        {{ round_to('sum(abs(forecast_qty - actual_qty))', 4) }} as series_abs_error_qty,
+        {{ sum_rounded('actual_qty', 4) }} as actual_qty,
+        {{ sum_rounded('forecast_qty', 4) }} as forecast_qty,
+        {{ sum_rounded('abs(forecast_qty - actual_qty)', 4) }} as series_abs_error_qty,
         {{ round_to('avg(case when actual_qty > 0 then abs(forecast_qty - actual_qty) / actual_qty end)', 6) }} as mape,
         {{ round_to('avg(abs(forecast_qty - actual_qty) / nullif(naive_scale_qty, 0))', 6) }} as mase
     from scored

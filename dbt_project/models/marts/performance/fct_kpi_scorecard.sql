@@ -47,13 +47,13 @@ inventory as (
         {{ level_member('family_id') }} as family_id,
         {{ level_member('region') }} as region,
         sum(on_hand_qty) as on_hand_qty,
-        {{ round_to('sum(inventory_value_amount)', 4) }} as inventory_value_amount,
-        {{ round_to('sum(avg_daily_shipped_qty)', 6) }} as avg_daily_shipped_qty,
-        {{ round_to('sum(annual_shipped_cost_amount)', 4) }} as annual_shipped_cost_amount,
-        {{ round_to('sum(avg_inventory_value_amount)', 4) }} as avg_inventory_value_amount,
-        {{ round_to('sum(excess_value_amount)', 4) }} as excess_value_amount,
-        {{ round_to('sum(case when is_obsolete then inventory_value_amount else 0 end)', 4) }} as obsolete_value_amount,
-        {{ round_to('sum(case when is_slow_mover then inventory_value_amount else 0 end)', 4) }}
+        {{ sum_rounded('inventory_value_amount', 4) }} as inventory_value_amount,
+        {{ sum_rounded('avg_daily_shipped_qty', 6) }} as avg_daily_shipped_qty,
+        {{ sum_rounded('annual_shipped_cost_amount', 4) }} as annual_shipped_cost_amount,
+        {{ sum_rounded('avg_inventory_value_amount', 4) }} as avg_inventory_value_amount,
+        {{ sum_rounded('excess_value_amount', 4) }} as excess_value_amount,
+        {{ sum_rounded('case when is_obsolete then inventory_value_amount else 0 end', 4) }} as obsolete_value_amount,
+        {{ sum_rounded('case when is_slow_mover then inventory_value_amount else 0 end', 4) }}
             as slow_mover_value_amount
     from inventory_series
     group by {{ hierarchy_grouping_sets(['month_date'], series=false) }}

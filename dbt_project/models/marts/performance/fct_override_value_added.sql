@@ -29,9 +29,9 @@ scored as (
         cast(date_trunc('month', min(consensus.bucket_date)) as date) as month_date,
         count(distinct consensus.sku_id || '|' || consensus.location_id) as scored_series,
         count(*) as scored_buckets,
-        {{ round_to('sum(actuals.demand_qty)', 4) }} as actual_qty,
-        {{ round_to('sum(consensus.statistical_forecast_qty)', 4) }} as statistical_forecast_qty,
-        {{ round_to('sum(consensus.consensus_demand_qty)', 4) }} as override_qty
+        {{ sum_rounded('actuals.demand_qty', 4) }} as actual_qty,
+        {{ sum_rounded('consensus.statistical_forecast_qty', 4) }} as statistical_forecast_qty,
+        {{ sum_rounded('consensus.consensus_demand_qty', 4) }} as override_qty
     from consensus
     inner join actuals
         on consensus.sku_id = actuals.sku_id

@@ -62,8 +62,8 @@ per_resource as (
         month_date,
         plant_id,
         resource_id,
-        {{ round_to('sum(planned_qty)', 4) }} as planned_qty,
-        {{ round_to('sum(attained_qty)', 4) }} as attained_qty
+        {{ sum_rounded('planned_qty', 4) }} as planned_qty,
+        {{ sum_rounded('attained_qty', 4) }} as attained_qty
     from compared
     group by cycle_id, month_date, plant_id, resource_id
 ),

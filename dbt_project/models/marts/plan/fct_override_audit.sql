@@ -24,8 +24,8 @@ applied as (
     select
         override_id,
         count(*) as governed_buckets,
-        {{ round_to('sum(statistical_forecast_qty)', 4) }} as statistical_forecast_qty,
-        {{ round_to('sum(consensus_demand_qty)', 4) }} as consensus_demand_qty
+        {{ sum_rounded('statistical_forecast_qty', 4) }} as statistical_forecast_qty,
+        {{ sum_rounded('consensus_demand_qty', 4) }} as consensus_demand_qty
     from consensus
     where is_overridden
     group by override_id
