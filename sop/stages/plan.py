@@ -63,8 +63,10 @@ def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str, bucket: Bucket | 
         ),
         spread as (
             -- a series without a backtest (a launch) takes its forecast error from its P10-P90 band:
-            -- for a normal error, P90 - P10 = 2 x 1.2816 standard deviations
-            select sku_id, location_id, avg((p90_qty - p10_qty) / 2.5631) as sigma_qty
+            -- for a normal error, P90 - P10 = 2 x 1.2816 standard deviations. Averaged as decimals, which add
+            -- exactly: a float average may differ in its last bit with the order threads add rows in
+            select sku_id, location_id,
+                   cast(avg(cast((p90_qty - p10_qty) / 2.5631 as decimal(38, 10))) as double) as sigma_qty
             from forecast.demand_forecast
             where cycle_id = ? and model_name in ('lightgbm', 'like_item') and p90_qty > 0
             group by sku_id, location_id
