@@ -65,16 +65,18 @@ class GlobalForecaster:
         self.scale_ = np.maximum(np.nan_to_num(np.nanmean(recent, axis=1)), 0.1)
         self.static_codes_, self.categories_ = _encode_static(self.panel_.ids, static, self.spec.static)
         scaled = self.panel_.values / self.scale_[:, None]
+        names = self.spec.names()
         X, y, w = [], [], []
         for t in range(1, scaled.shape[1]):
             cols = features_at(
                 scaled, self.panel_.dates, self.panel_.first, t, self.spec, self.static_codes_, self.panel_.exog
             )
             rows = ~np.isnan(scaled[:, t])
-            X.append(pd.DataFrame(cols)[rows])
+            # one float block, not a frame per bucket: LightGBM reads every column as a float anyway
+            X.append(np.column_stack([cols[name][rows] for name in names]).astype(float))
             y.append(scaled[rows, t])
             w.append(self.scale_[rows])
-        X = pd.concat(X, ignore_index=True)[self.spec.names()]
+        X = pd.DataFrame(np.vstack(X), columns=names)
         built = time.perf_counter()
         params = {**DEFAULT_PARAMS, **self.params, "random_state": self.seed}
         fit = self.trainer or local_fit
@@ -96,8 +98,9 @@ class GlobalForecaster:
         T = len(self.panel_.dates)
         for t in range(T, T + h):
             cols = features_at(scaled, panel.dates, panel.first, t, self.spec, self.static_codes_, panel.exog)
-            X = pd.DataFrame(cols)[self.spec.names()]
-            scaled[:, t] = np.maximum(self.model_.predict(X), 0.0)
+            # the booster itself, on a float block: the scikit-learn wrapper re-checks a frame at every step
+            X = np.column_stack([cols[name] for name in self.spec.names()]).astype(float)
+            scaled[:, t] = np.maximum(self.model_.booster_.predict(X), 0.0)
         panel.values = scaled * self.scale_[:, None]
         self.seconds_ = {**getattr(self, "seconds_", {}), "prediction": time.perf_counter() - started}
         return panel.to_long(T, "y_hat")

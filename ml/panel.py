@@ -20,10 +20,10 @@ class Panel:
 
     @classmethod
     def from_long(cls, df: pd.DataFrame, freq: str = "MS", exogenous: tuple[str, ...] = ()) -> Panel:
-        ids = np.sort(df["unique_id"].unique())
+        rows, ids = pd.factorize(df["unique_id"], sort=True)
+        ids = np.asarray(ids)
         dates = pd.date_range(df["ds"].min(), df["ds"].max(), freq=freq)
         values = np.full((len(ids), len(dates)), np.nan)
-        rows = np.searchsorted(ids, df["unique_id"].to_numpy())
         cols = dates.get_indexer(pd.DatetimeIndex(df["ds"]))
         values[rows, cols] = df["y"].to_numpy(dtype=float)
         first = np.argmax(~np.isnan(values), axis=1)
@@ -45,9 +45,10 @@ class Panel:
         if exog:
             if future is None:
                 raise ValueError(f"exogenous columns {sorted(exog)} need their future values")
-            known = future[future["unique_id"].isin(self.ids) & pd.DatetimeIndex(future["ds"]).isin(dates)]
-            rows = np.searchsorted(self.ids, known["unique_id"].to_numpy())
-            cols = dates.get_indexer(pd.DatetimeIndex(known["ds"]))
+            rows = pd.Index(self.ids).get_indexer(future["unique_id"])
+            cols = dates.get_indexer(pd.DatetimeIndex(future["ds"]))
+            known = (rows >= 0) & (cols >= 0)
+            rows, cols, known = rows[known], cols[known], future[known]
             for name in exog:
                 exog[name][rows, cols] = known[name].to_numpy(dtype=float)
         return Panel(self.ids, dates, np.hstack([self.values, pad]), self.first, self.freq, exog)
