@@ -80,3 +80,9 @@ def features_at(
     for name in spec.exogenous:
         cols[name] = exog[name][:, t]
     return cols
+
+
+def stacked(cols: dict[str, np.ndarray], names: list[str], rows: np.ndarray | None = None) -> np.ndarray:
+    """The feature columns (of ``rows`` only, if given) as one float block in ``names`` order: what LightGBM
+    reads, without a DataFrame per bucket (LightGBM turns every column into a float anyway)."""
+    return np.column_stack([cols[name] if rows is None else cols[name][rows] for name in names]).astype(float)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ml.distributed import local_fit
-from ml.features import FeatureSpec, features_at
+from ml.features import FeatureSpec, features_at, stacked
 from ml.panel import Panel
 
 DEFAULT_PARAMS = {
@@ -72,8 +72,7 @@ class GlobalForecaster:
                 scaled, self.panel_.dates, self.panel_.first, t, self.spec, self.static_codes_, self.panel_.exog
             )
             rows = ~np.isnan(scaled[:, t])
-            # one float block, not a frame per bucket: LightGBM reads every column as a float anyway
-            X.append(np.column_stack([cols[name][rows] for name in names]).astype(float))
+            X.append(stacked(cols, names, rows))
             y.append(scaled[rows, t])
             w.append(self.scale_[rows])
         X = pd.DataFrame(np.vstack(X), columns=names)
@@ -95,12 +94,11 @@ class GlobalForecaster:
         started = time.perf_counter()
         panel = self.panel_.extend(h, future)
         scaled = panel.values / self.scale_[:, None]
-        T = len(self.panel_.dates)
+        T, names = len(self.panel_.dates), self.spec.names()
         for t in range(T, T + h):
             cols = features_at(scaled, panel.dates, panel.first, t, self.spec, self.static_codes_, panel.exog)
-            # the booster itself, on a float block: the scikit-learn wrapper re-checks a frame at every step
-            X = np.column_stack([cols[name] for name in self.spec.names()]).astype(float)
-            scaled[:, t] = np.maximum(self.model_.booster_.predict(X), 0.0)
+            # the booster itself: the scikit-learn wrapper would re-check a frame at every step
+            scaled[:, t] = np.maximum(self.model_.booster_.predict(stacked(cols, names)), 0.0)
         panel.values = scaled * self.scale_[:, None]
         self.seconds_ = {**getattr(self, "seconds_", {}), "prediction": time.perf_counter() - started}
         return panel.to_long(T, "y_hat")

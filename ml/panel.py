@@ -47,8 +47,8 @@ class Panel:
                 raise ValueError(f"exogenous columns {sorted(exog)} need their future values")
             rows = pd.Index(self.ids).get_indexer(future["unique_id"])
             cols = dates.get_indexer(pd.DatetimeIndex(future["ds"]))
-            known = (rows >= 0) & (cols >= 0)
-            rows, cols, known = rows[known], cols[known], future[known]
+            found = (rows >= 0) & (cols >= 0)  # rows for other series or buckets are left out
+            rows, cols, known = rows[found], cols[found], future[found]
             for name in exog:
                 exog[name][rows, cols] = known[name].to_numpy(dtype=float)
         return Panel(self.ids, dates, np.hstack([self.values, pad]), self.first, self.freq, exog)
