@@ -82,8 +82,10 @@ def rules(
     for c in entity.columns:
         if c.required:
             out.append(Rule(gxe.ExpectColumnValuesToNotBeNull(column=c.name)))
-        if c.min_value is not None:
-            out.append(Rule(gxe.ExpectColumnValuesToBeBetween(column=c.name, min_value=c.min_value)))
+        if c.min_value is not None or c.max_value is not None:
+            out.append(
+                Rule(gxe.ExpectColumnValuesToBeBetween(column=c.name, min_value=c.min_value, max_value=c.max_value))
+            )
         if c.allowed:
             out.append(Rule(gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=list(c.allowed))))
     if len(entity.key) == 1:

@@ -10,12 +10,19 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
+from expectations import history
 from expectations.suites import ERROR, WARNING, build_suite
 from sop.contract import ENTITIES
 from sop.ingest import current_rows_sql
 
-MAX_QUARANTINED_SHARE = 0.01  # above this, the entity is too broken to plan on
+# An entity is too broken to plan on when its quarantine is above both limits: the share alone would block a
+# four-row policies file for one bad row, the count alone would let a large file lose a tenth of its rows.
+MAX_QUARANTINED_SHARE = 0.01
+MAX_QUARANTINED_ROWS = 3
 MAX_VOLUME_DRIFT = 0.30  # rows changing more than this against the previous cycle deserve a look
+
+
+UNIQUE_KEY = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
 
 
 @dataclass
@@ -92,8 +99,15 @@ def validate(
     return outcome
 
 
-def validate_entity(con: duckdb.DuckDBPyConnection, entity_name: str, cycle_id: str | None = None) -> Outcome:
-    """Validate an entity's current rows in the warehouse, with its master data and its quarantine share."""
+def validate_entity(
+    con: duckdb.DuckDBPyConnection,
+    entity_name: str,
+    cycle_id: str | None = None,
+    accepted_incomplete: frozenset[str] = frozenset(),
+) -> Outcome:
+    """Validate an entity's current rows in the warehouse: its suite, its master data, its quarantine, and the
+    checks against its own history (``expectations.history``; months in ``accepted_incomplete`` are reported
+    without blocking)."""
     entity = ENTITIES[entity_name]
     frame = con.sql(current_rows_sql(entity_name)).df()[entity.column_names]
     references = {
@@ -107,11 +121,12 @@ def validate_entity(con: duckdb.DuckDBPyConnection, entity_name: str, cycle_id: 
         [entity_name],
     ).fetchone()
     share = quarantined / max(loaded + quarantined, 1)
+    too_many = share > MAX_QUARANTINED_SHARE and quarantined > MAX_QUARANTINED_ROWS
     outcome.results.append(
         {
-            "expectation": f"quarantined_share_at_most_{MAX_QUARANTINED_SHARE:.0%}",
+            "expectation": f"quarantined_at_most_{MAX_QUARANTINED_SHARE:.0%}_or_{MAX_QUARANTINED_ROWS}_rows",
             "kwargs": {"quarantined_rows": int(quarantined), "loaded_rows": int(loaded)},
-            "severity": ERROR if share > MAX_QUARANTINED_SHARE else WARNING,
+            "severity": ERROR if too_many else WARNING,
             "success": not quarantined,
             "unexpected_count": int(quarantined),
             "unexpected_sample": [],
@@ -119,6 +134,10 @@ def validate_entity(con: duckdb.DuckDBPyConnection, entity_name: str, cycle_id: 
             "exception": None,
         }
     )
+    outcome.results += history.checks(con, entity_name, cycle_id, accepted_incomplete)
+    for r in outcome.results:  # say which keys, in which files and rows
+        if r["expectation"] in UNIQUE_KEY and not r["success"]:
+            r["unexpected_sample"] = history.duplicate_keys(con, entity)
     if cycle_id:
         outcome.results.append(volume_drift(con, entity_name, cycle_id, len(frame)))
     outcome.evaluated = len(outcome.results)

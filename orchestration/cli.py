@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sop.cycles import ACCEPT_INCOMPLETE_TAG, CycleError, parse_cycle
 from sop.settings import export_environment
 
 app = typer.Typer(help="Open S&OP: run monthly Sales & Operations Planning cycles.", no_args_is_help=True)
@@ -28,6 +29,23 @@ def _use_bucket(bucket: str | None, default: str = "month") -> str:
         raise typer.BadParameter(str(e)) from None
     os.environ["SOP_BUCKET"] = name
     return name
+
+
+def _cycle(value: str | None) -> str | None:
+    """A cycle argument checked before anything is imported or started: one line, well under a second."""
+    if value is None:
+        return None
+    try:
+        return parse_cycle(value)
+    except CycleError as e:
+        raise typer.BadParameter(str(e)) from None
+
+
+def _months(value: str | None) -> str | None:
+    """A comma-separated list of months (YYYY-MM), each checked."""
+    if not value:
+        return None
+    return ",".join(_cycle(m) for m in value.split(",") if m.strip())
 
 
 def _progress(unit: str = ""):
@@ -67,12 +85,18 @@ def generate(
 
 @app.command("run-cycle")
 def run_cycle(
-    cycle: str = typer.Argument(..., help="Cycle to plan, YYYY-MM."),
+    cycle: str = typer.Argument(..., help="Cycle to plan, YYYY-MM.", callback=_cycle),
     bucket: str = typer.Option(None, help=BUCKET_HELP),
+    accept_incomplete: str = typer.Option(
+        None,
+        callback=_months,
+        help="Months (YYYY-MM, comma-separated) to plan on although their history is incomplete; "
+        "recorded in publish_log and the pack.",
+    ),
 ) -> None:
     """Run one monthly cycle (every asset for that partition) through Dagster."""
     _use_bucket(bucket)
-    summary = _run(cycle)
+    summary = _run(cycle, tags={ACCEPT_INCOMPLETE_TAG: accept_incomplete} if accept_incomplete else None)
     _print_summary(summary)
 
 
@@ -90,8 +114,8 @@ def _cycles(first: str, last: str) -> list[str]:
 
 @app.command()
 def backfill(
-    first: str = typer.Argument(..., help="First cycle, YYYY-MM."),
-    last: str = typer.Argument(..., help="Last cycle, YYYY-MM (inclusive)."),
+    first: str = typer.Argument(..., help="First cycle, YYYY-MM.", callback=_cycle),
+    last: str = typer.Argument(..., help="Last cycle, YYYY-MM (inclusive).", callback=_cycle),
     bucket: str = typer.Option(None, help=BUCKET_HELP),
     keep_going: bool = typer.Option(False, help="Go on with the next cycle when one fails."),
 ) -> None:
@@ -128,7 +152,9 @@ def backfill(
 @app.command()
 def ingest(
     folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of input files to land."),
-    cycle: str = typer.Option(None, help="Cycle to validate them for, YYYY-MM (default: the current month)."),
+    cycle: str = typer.Option(
+        None, help="Cycle to validate them for, YYYY-MM (default: the current month).", callback=_cycle
+    ),
 ) -> None:
     """Copy a folder's input files into the landing folder, then load and validate them (a Dagster run).
 
@@ -175,7 +201,7 @@ def _print_quarantine(paths) -> None:
 @app.command()
 def scenario(
     files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Scenario YAML file(s)."),
-    cycle: str = typer.Option(..., help="Planned cycle to compare against, YYYY-MM."),
+    cycle: str = typer.Option(..., help="Planned cycle to compare against, YYYY-MM.", callback=_cycle),
 ) -> None:
     """Plan one or more scenario files against a cycle's base plan (a Dagster run of the scenario asset)
     and print them beside the base. The published tables are not touched; add the file to scenarios/ to
@@ -321,15 +347,21 @@ def _run(
     import dagster as dg
 
     from orchestration.instance import ensure_instance_config
-
-    ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))
     from orchestration.run import run_cycle
+    from sop.locks import one_cycle_at_a_time
+
+    def waiting(holder: dict) -> None:
+        console.print(f"Waiting for {holder.get('who', 'another run')} (pid {holder.get('pid', '?')}) to finish…")
 
     started = time.perf_counter()
-    with dg.DagsterInstance.get() as instance:
-        run = run_cycle(cycle, instance, job_name=job, tags=tags, asset_selection=selection)
+    # before the instance is opened: two processes creating a new home's instance at once race on its tables
+    with one_cycle_at_a_time(paths.home, f"`sop` {what.lower()} {cycle}", waiting):
+        ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))
+        with dg.DagsterInstance.get() as instance:
+            run = run_cycle(cycle, instance, job_name=job, tags=tags, asset_selection=selection)
     elapsed = time.perf_counter() - started
     ok = run.published if job == "sop_cycle" and selection is None else run.success
+    _print_validation(paths, run.run_id)
     if not ok:
         why = (
             f"blocking data checks failed: {', '.join(run.failed_checks)}"
@@ -350,6 +382,40 @@ def _run(
         "published": run.published,
         "success": ok,
     }
+
+
+def _print_validation(paths, run_id: str) -> None:
+    """What the run's validation found, blocking or not: where (entity, file, row, keys, months) and examples."""
+    import json
+
+    import duckdb
+
+    if not paths.warehouse.exists():
+        return
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        known = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'quality' "
+            "and table_name = 'validation_results'"
+        ).fetchone()[0]
+        rows = (
+            con.execute(
+                "select entity, severity, expectation, observed_value, details from quality.validation_results "
+                "where run_id = ? and not success order by severity = 'warning', entity, expectation",
+                [run_id],
+            ).fetchall()
+            if known
+            else []
+        )
+    if not rows:
+        return
+    table = Table("entity", "severity", "check", "found", "where (first examples)", title="Validation findings")
+    for entity, severity, expectation, observed, details in rows:
+        sample = json.loads(details or "{}").get("sample") or []
+        colour = "red" if severity == "error" else "yellow"
+        table.add_row(
+            entity, f"[{colour}]{severity}[/{colour}]", expectation, observed or "", "\n".join(map(str, sample))
+        )
+    console.print(table, soft_wrap=True)
 
 
 def _print_summary(summary: dict) -> None:

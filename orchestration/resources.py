@@ -18,9 +18,26 @@ from sop.settings import Paths
 WAREHOUSE_POOL = "duckdb_warehouse"
 
 # Python steps retry twice, 5 s then 10 s later (with jitter), before a run fails: a PostgreSQL publish
-# target restarting or a full disk freed meanwhile. The dbt steps do not: a failed dbt test is not transient,
-# and dbt reports which model to look at.
+# target restarting or a full disk freed meanwhile. Only what can be transient is retried: a step's
+# deterministic errors (final_errors) fail it at once. The dbt steps do not retry: a failed dbt test is not
+# transient, and dbt reports which model to look at.
 TRANSIENT_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
+@contextmanager
+def final_errors() -> Iterator[None]:
+    """Errors that the same inputs would raise again (a bad scenario file, a cycle with nothing planned, a SQL
+    error) fail the step without retries, with their message; I/O errors and a busy warehouse stay retried."""
+    try:
+        yield
+    except (ValueError, LookupError, TypeError, ArithmeticError) as e:
+        raise dg.Failure(description=f"{type(e).__name__}: {e}", allow_retries=False) from e
+    except duckdb.Error as e:
+        if isinstance(e, duckdb.IOException):
+            raise
+        raise dg.Failure(description=f"{type(e).__name__}: {e}", allow_retries=False) from e
+
+
 LOCK_WAIT_SECONDS = 120  # how long a step waits for another process's write lock on the warehouse
 
 
@@ -32,6 +49,21 @@ class SopHome(dg.ConfigurableResource):
     @property
     def paths(self) -> Paths:
         return Paths(Path(self.home))
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[SopHome]:
+        """The run holds its home's cycle lock from start to end (sop/locks.py): runs of different cycles in one
+        home wait for each other instead of taking turns step by step."""
+        from sop.locks import one_cycle_at_a_time
+
+        run = context.dagster_run
+        who = f"run {run.run_id[:8]} of {run.tags.get('dagster/partition', 'no cycle')}" if run else "a run"
+
+        def waiting(holder: dict) -> None:
+            context.log.info(f"{who} waits for {holder.get('who', 'another run')} (pid {holder.get('pid', '?')})")
+
+        with one_cycle_at_a_time(self.paths.home, who, waiting):
+            yield self
 
     @contextmanager
     def warehouse(self) -> Iterator[duckdb.DuckDBPyConnection]:

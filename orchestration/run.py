@@ -39,6 +39,9 @@ def run_cycle(
 ) -> CycleRun:
     """Run a partitioned job (the whole cycle by default) for one cycle, recorded in ``instance``."""
     from orchestration.definitions import defs
+    from sop.cycles import parse_cycle
+
+    parse_cycle(cycle_id)  # a one-line error before Dagster resolves anything
 
     recover_dead_runs(instance)
     result = defs.resolve_job_def(job_name).execute_in_process(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+REPORTING_CURRENCY = "EUR"  # what fx_rates convert into; its own rows need no rate
+
 
 @dataclass(frozen=True)
 class Column:
@@ -19,6 +21,8 @@ class Column:
     description: str
     required: bool = True
     min_value: float | None = None
+    # far above any business's figures, far below where sums overflow: a value past it is an extract error
+    max_value: float | None = None
     allowed: tuple[str, ...] | None = None
 
 
@@ -36,6 +40,11 @@ class Entity:
     window_column: str | None = None
     # a company may have none of these (no budget, no overrides this month): no file is not an error
     optional: bool = False
+    # the columns that name one series, and the quantity that must stay in proportion to its history
+    series_key: tuple[str, ...] = ()
+    magnitude_column: str | None = None
+    # (currency column, date column): every row needs an FX rate for its currency and month
+    priced_in: tuple[str, str] | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -49,8 +58,21 @@ def _id(name: str, what: str) -> Column:
     return Column(name, "VARCHAR", "-", what)
 
 
+# The largest value any row may hold, by unit. A trillion units on one order line, or a billion EUR for one
+# unit, is no business's data but a corrupt extract (a sentinel such as 2^63-1, a price in the wrong column);
+# left in, it passes every later step and dominates the plan.
+MAX_UNITS = 1e12
+MAX_PRICE = 1e9  # money per unit
+MAX_HOURS = 1e6  # hours of one resource in one month (744 is the calendar's limit; overtime and crews add)
+MAX_MONEY = 1e15  # a total, e.g. a budget line
+
+
 def _qty(name: str, what: str) -> Column:
-    return Column(name, "BIGINT", "units", what, min_value=0)
+    return Column(name, "BIGINT", "units", what, min_value=0, max_value=MAX_UNITS)
+
+
+def _price(name: str, unit: str, what: str) -> Column:
+    return Column(name, "DOUBLE", unit, what, min_value=0, max_value=MAX_PRICE)
 
 
 def _month(what: str = "Month the row applies to (first day of the month).") -> Column:
@@ -68,8 +90,8 @@ ENTITIES: dict[str, Entity] = {
                 Column("sku_name", "VARCHAR", "-", "Human-readable SKU name."),
                 _id("family_id", "Product family (the planning aggregate)."),
                 Column("category", "VARCHAR", "-", "Category inside the family."),
-                Column("unit_cost", "DOUBLE", "EUR/unit", "Standard cost of one unit.", min_value=0),
-                Column("list_price", "DOUBLE", "EUR/unit", "List price of one unit.", min_value=0),
+                _price("unit_cost", "EUR/unit", "Standard cost of one unit."),
+                _price("list_price", "EUR/unit", "List price of one unit."),
                 Column("launch_date", "DATE", "date", "First day the SKU can be sold."),
                 Column(
                     "end_date",
@@ -101,7 +123,9 @@ ENTITIES: dict[str, Entity] = {
                 _id("sku_id", "SKU made."),
                 _id("plant_id", "Plant."),
                 _id("resource_id", "Resource (line) inside the plant."),
-                Column("units_per_hour", "DOUBLE", "units/hour", "Standard output rate.", min_value=0),
+                Column(
+                    "units_per_hour", "DOUBLE", "units/hour", "Standard output rate.", min_value=0, max_value=MAX_UNITS
+                ),
             ),
             key=("sku_id", "plant_id", "resource_id"),
             references={"sku_id": ("products", "sku_id")},
@@ -114,7 +138,9 @@ ENTITIES: dict[str, Entity] = {
                 _id("plant_id", "Plant."),
                 _id("resource_id", "Resource (line) inside the plant."),
                 _month(),
-                Column("available_hours", "DOUBLE", "hours", "Regular hours available.", min_value=0),
+                Column(
+                    "available_hours", "DOUBLE", "hours", "Regular hours available.", min_value=0, max_value=MAX_HOURS
+                ),
             ),
             key=("plant_id", "resource_id", "month"),
         ),
@@ -129,7 +155,7 @@ ENTITIES: dict[str, Entity] = {
                 Column("sku_id", "VARCHAR", "-", "Scope: SKU; empty for any.", required=False),
                 Column("location_id", "VARCHAR", "-", "Scope: location; empty for any.", required=False),
                 Column("target_service_level", "DOUBLE", "share", "Target fill rate (e.g. 0.95).", min_value=0),
-                Column("lead_time_days", "DOUBLE", "days", "Replenishment lead time.", min_value=0),
+                Column("lead_time_days", "DOUBLE", "days", "Replenishment lead time.", min_value=0, max_value=3660),
             ),
             optional=True,
             key=("policy_id",),
@@ -152,12 +178,15 @@ ENTITIES: dict[str, Entity] = {
                 _id("location_id", "Location that serves the order."),
                 _qty("ordered_qty", "Quantity ordered."),
                 _qty("shipped_qty", "Quantity shipped (at most ordered_qty)."),
-                Column("unit_price", "DOUBLE", "currency/unit", "Net price per unit.", min_value=0),
+                _price("unit_price", "currency/unit", "Net price per unit."),
                 Column("currency", "VARCHAR", "ISO 4217", "Currency of unit_price."),
             ),
             key=("order_id", "line_number"),
             references={"sku_id": ("products", "sku_id"), "location_id": ("locations", "location_id")},
             window_column="order_date",
+            series_key=("sku_id", "location_id"),
+            magnitude_column="ordered_qty",
+            priced_in=("currency", "order_date"),
             row_rules=(
                 ("shipped_qty", "shipped_qty <= ordered_qty", "shipped more than was ordered"),
                 ("requested_date", "requested_date >= order_date", "requested before it was ordered"),
@@ -174,10 +203,12 @@ ENTITIES: dict[str, Entity] = {
                 _id("sku_id", "SKU made."),
                 _id("location_id", "Location whose stock receives the lot."),
                 _qty("produced_qty", "Good units made."),
-                Column("run_hours", "DOUBLE", "hours", "Resource hours used.", min_value=0),
+                Column("run_hours", "DOUBLE", "hours", "Resource hours used.", min_value=0, max_value=MAX_HOURS),
             ),
             key=("production_date", "plant_id", "resource_id", "sku_id", "location_id"),
             window_column="production_date",
+            series_key=("sku_id", "location_id"),
+            magnitude_column="produced_qty",
             references={"sku_id": ("products", "sku_id"), "location_id": ("locations", "location_id")},
         ),
         Entity(
@@ -196,10 +227,13 @@ ENTITIES: dict[str, Entity] = {
                     "the plan counts them as arriving in its first month.",
                     required=False,
                     min_value=0,
+                    max_value=MAX_UNITS,
                 ),
             ),
             key=("snapshot_date", "sku_id", "location_id"),
             window_column="snapshot_date",
+            series_key=("sku_id", "location_id"),
+            magnitude_column="on_hand_qty",
             references={"sku_id": ("products", "sku_id"), "location_id": ("locations", "location_id")},
         ),
         Entity(
@@ -210,7 +244,7 @@ ENTITIES: dict[str, Entity] = {
                 _id("family_id", "Product family."),
                 Column("region", "VARCHAR", "-", "Sales region."),
                 _qty("budget_qty", "Budgeted sales quantity."),
-                Column("budget_revenue", "DOUBLE", "EUR", "Budgeted revenue.", min_value=0),
+                Column("budget_revenue", "DOUBLE", "EUR", "Budgeted revenue.", min_value=0, max_value=MAX_MONEY),
             ),
             optional=True,
             key=("month", "family_id", "region"),
@@ -221,7 +255,9 @@ ENTITIES: dict[str, Entity] = {
             (
                 _month(),
                 Column("currency", "VARCHAR", "ISO 4217", "Currency converted from."),
-                Column("rate_to_eur", "DOUBLE", "EUR per unit of currency", "Average rate.", min_value=0),
+                Column(
+                    "rate_to_eur", "DOUBLE", "EUR per unit of currency", "Average rate.", min_value=0, max_value=1e6
+                ),
             ),
             key=("month", "currency"),
             row_rules=(("rate_to_eur", "rate_to_eur > 0", "a rate must be above zero"),),
@@ -260,6 +296,7 @@ ENTITIES: dict[str, Entity] = {
                     "Consensus quantity for the whole scope and month (give this or override_pct).",
                     required=False,
                     min_value=0,
+                    max_value=MAX_UNITS,
                 ),
                 Column(
                     "override_pct",
@@ -268,6 +305,7 @@ ENTITIES: dict[str, Entity] = {
                     "Change to the statistical forecast, e.g. 15 for +15%, -20 for -20% (or override_qty).",
                     required=False,
                     min_value=-100,
+                    max_value=10000,
                 ),
                 Column("planner", "VARCHAR", "-", "Who made the override."),
                 Column("reason", "VARCHAR", "-", "Why."),
@@ -315,6 +353,7 @@ def markdown() -> str:
         ]
         for c in e.columns:
             rule = f" Must be >= {c.min_value:g}." if c.min_value is not None else ""
+            rule += f" Must be <= {c.max_value:g}." if c.max_value is not None else ""
             ref = e.references.get(c.name)
             rule += f" Must exist in `{ref[0]}.{ref[1]}`." if ref else ""
             out.append(

@@ -33,7 +33,8 @@ class LoadResult:
     content_hash: str
     loaded_rows: int
     quarantined_rows: int
-    skipped: bool  # already loaded with the same content
+    skipped: bool  # already loaded with the same content, and that version is current
+    reverted: bool = False  # loaded before and superseded since: made current again
 
 
 def landing_files(landing: Path, entity: str) -> list[Path]:
@@ -61,6 +62,8 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
             entity varchar, source_file varchar, content_hash varchar, archived_path varchar,
             loaded_at timestamp, loaded_rows bigint, quarantined_rows bigint, superseded_at timestamp)"""
     )
+    # 'loaded' (a new version read from the file) or 'reverted' (an earlier version made current again)
+    con.execute("alter table raw._loads add column if not exists action varchar")
     for entity in ENTITIES.values():
         cols = ", ".join(f"{c.name} {c.type}" for c in entity.columns)
         con.execute(
@@ -81,11 +84,15 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing: Path, arch
 
 def load_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, archive: Path) -> LoadResult:
     digest = file_hash(path)
-    known = con.execute(
-        "select count(*) from raw._loads where entity = ? and content_hash = ?", [entity.name, digest]
-    ).fetchone()[0]
-    if known:
+    earlier = con.execute(
+        "select archived_path, loaded_rows, quarantined_rows, superseded_at is null from raw._loads "
+        "where entity = ? and content_hash = ? order by loaded_at desc limit 1",
+        [entity.name, digest],
+    ).fetchone()
+    if earlier and (earlier[3] or _current(con, entity.name, digest)):
         return LoadResult(entity.name, path.name, digest, 0, 0, skipped=True)
+    if earlier:  # content loaded before and superseded since: going back to it makes it current again
+        return _revert(con, entity, path, digest, earlier)
 
     kept = archive / entity.name / f"{digest[:16]}__{path.name}"
     kept.parent.mkdir(parents=True, exist_ok=True)
@@ -96,14 +103,7 @@ def load_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, archiv
         _stage_text(con, entity, kept, path.name)
         bad = _quarantine(con, entity, path.name, digest, loaded_at)
         good = _insert_typed(con, entity, path.name, digest, loaded_at)
-        con.execute(
-            "update raw._loads set superseded_at = ? where entity = ? and source_file = ? and superseded_at is null",
-            [loaded_at, entity.name, path.name],
-        )
-        con.execute(
-            "insert into raw._loads values (?, ?, ?, ?, ?, ?, ?, null)",
-            [entity.name, path.name, digest, str(kept), loaded_at, good, bad],
-        )
+        _make_current(con, entity.name, path.name, digest, str(kept), loaded_at, good, bad, "loaded")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -115,20 +115,60 @@ def load_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, archiv
     return LoadResult(entity.name, path.name, digest, good, bad, skipped=False)
 
 
+def _current(con, entity: str, digest: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from raw._loads where entity = ? and content_hash = ? and superseded_at is null",
+            [entity, digest],
+        ).fetchone()[0]
+    )
+
+
+def _make_current(con, entity: str, name: str, digest: str, kept: str, at: datetime, good: int, bad: int, action):
+    """The file's new version supersedes the one that was current under its name; both stay on record."""
+    con.execute(
+        "update raw._loads set superseded_at = ? where entity = ? and source_file = ? and superseded_at is null",
+        [at, entity, name],
+    )
+    con.execute(
+        "insert into raw._loads (entity, source_file, content_hash, archived_path, loaded_at, loaded_rows, "
+        "quarantined_rows, superseded_at, action) values (?, ?, ?, ?, ?, ?, ?, null, ?)",
+        [entity, name, digest, kept, at, good, bad, action],
+    )
+
+
+def _revert(con, entity: Entity, path: Path, digest: str, earlier: tuple) -> LoadResult:
+    """A file whose content was loaded before, then superseded: its rows are still in raw.<entity> (and its
+    quarantined rows in quarantine.<entity>), so the version is made current again without reloading it."""
+    archived, good, bad, _ = earlier
+    at = datetime.now(UTC).replace(tzinfo=None)
+    con.execute("begin")
+    try:
+        _make_current(con, entity.name, path.name, digest, archived, at, good, bad, "reverted")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return LoadResult(entity.name, path.name, digest, good, bad, skipped=False, reverted=True)
+
+
 def _stage_text(con, entity: Entity, path: Path, name: str) -> None:
     """Read the file as text, with its row numbers, and match its header to the contract."""
     if path.stat().st_size == 0:
         raise ContractError(f"{name}: row 1: the file is empty")
+    # the path is a bound parameter: a file name is never part of the SQL text, whatever it holds
+    params = [str(path)]
     if path.suffix == ".parquet":
-        source = f"read_parquet('{path}')"
+        source = "read_parquet(?)"
     elif path.suffix == ".xlsx":
-        source = _register_excel(con, path, name)
+        source, params = _register_excel(con, path, name), []
     else:
         # the contract fixes the dialect: a guessed delimiter would turn a bad file into a silent mistake
-        source = f"read_csv('{path}', all_varchar = true, header = true, delim = ',', quote = '\"', strict_mode = true)"
+        source = "read_csv(?, all_varchar = true, header = true, delim = ',', quote = '\"', strict_mode = true)"
     try:
         con.execute(
-            f"create temp table _landing_text as select row_number() over () + 1 as _source_row, * from {source}"
+            f"create temp table _landing_text as select row_number() over () + 1 as _source_row, * from {source}",
+            params,
         )
     except duckdb.Error as exc:
         where = _locate_csv_problem(path) if path.suffix == ".csv" else None
@@ -141,7 +181,7 @@ def _stage_text(con, entity: Entity, path: Path, name: str) -> None:
             raise ContractError(f"{name}: row 1 (header): the file is {other!r}-separated; the contract asks for ','")
     if con.execute("select count(*) from _landing_text").fetchone()[0] == 0:
         raise ContractError(f"{name}: row 2: no data rows after the header")
-    normalized = {h.strip().lower(): h for h in header}
+    normalized = {h.strip().lower() for h in header}
     missing = [c.name for c in entity.columns if c.name not in normalized and c.required]
     if missing:
         raise ContractError(
@@ -150,8 +190,10 @@ def _stage_text(con, entity: Entity, path: Path, name: str) -> None:
     extra = [h for h in header if h.strip().lower() not in entity.column_names]
     if extra:
         raise ContractError(f"{name}: row 1 (header): unexpected column(s) {', '.join(extra)}")
+    # the file's own column names never enter the SQL text either: its columns are taken by position
+    position = {h.strip().lower(): i + 2 for i, h in enumerate(header)}  # #1 is _source_row
     renames = ", ".join(
-        f'"{normalized[c.name]}"::varchar as {c.name}' if c.name in normalized else f"null::varchar as {c.name}"
+        f"#{position[c.name]}::varchar as {c.name}" if c.name in position else f"null::varchar as {c.name}"
         for c in entity.columns
     )
     con.execute(f"create or replace temp table _landing_text as select _source_row, {renames} from _landing_text")
@@ -213,8 +255,16 @@ def _problems_sql(entity: Entity) -> str:
             problem(c.name, f"{raw} is null", "'required value is empty'")
         if c.type == "DOUBLE":
             problem(c.name, f"not isfinite(v.{c.name})", "'not a finite number'")
+        if c.type == "BIGINT":
+            # DuckDB would round 2.5 to 3: a fraction where the contract counts whole units is an error
+            number = f"try_cast({raw} as double)"
+            problem(c.name, f"{number} <> trunc({number})", "'not a whole number'")
         if c.min_value is not None:
             problem(c.name, f"v.{c.name} < {c.min_value}", f"'below the minimum of {c.min_value:g}'")
+        if c.max_value is not None:
+            # NaN sorts above every number in DuckDB: it is reported as not finite, not as too large
+            finite = f"isfinite(v.{c.name}) and " if c.type == "DOUBLE" else ""
+            problem(c.name, f"{finite}v.{c.name} > {c.max_value}", f"'above the maximum of {c.max_value:g}'")
     for column, (ref_entity, ref_column) in entity.references.items():
         known = f"select {ref_column} from ({current_rows_sql(ref_entity)})"
         problem(

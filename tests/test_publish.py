@@ -121,3 +121,127 @@ def test_a_plan_without_exceptions_publishes_an_empty_exceptions_table(sop_home)
     summary = publish.run(sop_home, "2026-01", "calm")
     assert summary["rows"]["plan_exceptions"] == 0 and summary["rows"]["plan_reconciled"] == 3
     assert read(sop_home, "select count(*) from plan_exceptions") == [(0,)]
+
+
+def _store_rows(paths, table):
+    with duckdb.connect(str(paths.publish_db), read_only=True) as con:
+        return con.execute(f"select * from {table} order by cycle_id, plan_version, sku_id").df()
+
+
+def _same_rows(frame, store):
+    frame = frame.assign(cycle_id=frame["cycle_id"].astype(str), plan_version=frame["plan_version"].astype(int))
+    frame = frame[list(store.columns)].sort_values(["cycle_id", "plan_version", "sku_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(frame, store, check_dtype=False)
+
+
+def test_every_parquet_reader_opens_each_table_folder_with_the_stores_rows(sop_home):
+    import polars as pl
+
+    for cycle in ("2026-01", "2026-02"):
+        fake_warehouse(sop_home, cycle)
+        publish.run(sop_home, cycle, f"run-{cycle}")
+    publish.run(sop_home, "2026-02", "again")
+    for table in publish.PUBLISHED:
+        folder = sop_home.publish_parquet / table
+        store = _store_rows(sop_home, table)
+        assert len(store) == 9
+        _same_rows(pd.read_parquet(folder), store)  # pyarrow: the folder names give cycle_id and plan_version
+        _same_rows(pl.read_parquet(folder / "**" / "*.parquet", hive_partitioning=True).to_pandas(), store)
+        with duckdb.connect() as con:
+            frame = con.execute(
+                "select * from read_parquet(?, hive_partitioning = true, hive_types = "
+                "{'cycle_id': varchar, 'plan_version': integer})",
+                [str(folder / "**" / "*.parquet")],
+            ).df()
+        _same_rows(frame, store)
+
+
+KILLER = r"""
+import os, signal, sys
+from pathlib import Path
+from sop.settings import Paths
+from sop.stages import publish
+
+where = sys.argv[2]
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+if where == "before the swap":
+    publish.os.replace = die
+else:
+    publish._move_parquet_into_place = die
+publish.run(Paths(Path(sys.argv[1])), "2026-02", "killed")
+"""
+
+
+def _leftovers(paths):
+    hidden = [p.name for p in paths.publish_dir.iterdir() if p.name.startswith(".")]
+    temporary = [str(p) for p in paths.publish_parquet.rglob("*") if p.name.endswith(".tmp")]
+    return hidden + temporary
+
+
+def _versions_in_parquet(paths):
+    return sorted({p.parent.name for p in paths.publish_parquet.rglob("data.parquet") if "2026-02" in str(p)})
+
+
+@pytest.mark.parametrize("where", ["before the swap", "after the swap"])
+def test_a_publish_killed_inside_leaves_nothing_a_reader_or_the_next_publish_would_notice(sop_home, where):
+    import subprocess
+    import sys
+
+    fake_warehouse(sop_home, "2026-01")
+    fake_warehouse(sop_home, "2026-02")
+    publish.run(sop_home, "2026-01", "good")
+    before = sop_home.publish_db.read_bytes()
+    done = subprocess.run([sys.executable, "-c", KILLER, str(sop_home.home), where], capture_output=True)
+    assert done.returncode == -9, done.stderr[-2000:]
+    assert _versions_in_parquet(sop_home) == []  # readers of the Parquet see no version the store lacks
+    if where == "before the swap":
+        assert sop_home.publish_db.read_bytes() == before
+        assert publish.recover(sop_home)[0].startswith("removed")
+        assert read(sop_home, "select count(*) from publish_log where cycle_id = '2026-02'") == [(0,)]
+    else:  # the store has the version: recovery finishes moving its Parquet into place
+        assert read(sop_home, "select distinct plan_version from publish_log where cycle_id = '2026-02'") == [(1,)]
+        assert publish.recover(sop_home) == ["completed 2026-02 v1"]
+        assert _versions_in_parquet(sop_home) == ["plan_version=1"]
+    assert _leftovers(sop_home) == []
+    publish.run(sop_home, "2026-02", "next")
+    assert _leftovers(sop_home) == []
+
+
+FULL_DISK = r"""
+import resource, signal, sys
+from pathlib import Path
+from sop.settings import Paths
+from sop.stages import publish
+
+# no file may grow past the limit: writes then fail with EFBIG, as they would with ENOSPC on a full disk
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+for attempt in range(3):  # as the step's retries would
+    try:
+        publish.run(Paths(Path(sys.argv[1])), "2026-02", f"full-{attempt}")
+    except Exception as exc:
+        print(type(exc).__name__, " ".join(str(exc).split())[-300:])
+    else:
+        sys.exit("published on a full disk")
+"""
+
+
+def test_a_publish_on_a_full_disk_fails_and_leaves_the_store_and_the_disk_as_they_were(sop_home):
+    import subprocess
+    import sys
+
+    fake_warehouse(sop_home, "2026-01", rows=20_000)
+    fake_warehouse(sop_home, "2026-02", rows=20_000)
+    publish.run(sop_home, "2026-01", "good")
+    before = sop_home.publish_db.read_bytes()
+    limit = len(before) + 64 * 1024
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(sop_home.home), str(limit)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    failures = done.stdout.strip().splitlines()
+    assert len(failures) == 3 and all("File too large" in f or "space" in f for f in failures), failures
+    assert sop_home.publish_db.read_bytes() == before
+    assert _leftovers(sop_home) == [] and _versions_in_parquet(sop_home) == []

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions, one_cycle_per_run
-from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_POOL, SopHome
+from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_POOL, SopHome, final_errors
 
 FORECAST_TABLES = {
     "demand_forecast": (
@@ -62,7 +62,7 @@ def demand_forecast(context: dg.AssetExecutionContext, sop: SopHome):
     from sop.stages import forecast  # LightGBM and scikit-learn cost seconds to import
 
     cycle = context.partition_key
-    with sop.warehouse() as con:
+    with final_errors(), sop.warehouse() as con:
         summary = forecast.run(con, cycle, sop.paths.models / cycle)
     wape = {k: dg.MetadataValue.float(round(v, 4)) for k, v in summary["backtest_wape"].items()}
     yield dg.MaterializeResult(

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions, one_cycle_per_run
-from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_POOL, SopHome
+from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_POOL, SopHome, final_errors
 
 PLAN_TABLES = {
     "plan_reconciled": "Per SKU, location and bucket: consensus demand, supply, projected stock, shortage, revenue.",
@@ -39,7 +39,7 @@ PLAN_INPUTS = [
 def supply_plan(context: dg.AssetExecutionContext, sop: SopHome):
     from sop.stages import plan
 
-    with sop.warehouse() as con:
+    with final_errors(), sop.warehouse() as con:
         summary = plan.run(con, context.partition_key)
     context.log.info(
         f"LP: {summary['lp_variables']} variables, {summary['lp_constraints']} constraints, "
@@ -79,7 +79,7 @@ def scenario_comparison(context: dg.AssetExecutionContext, sop: SopHome) -> dg.M
     from sop.settings import scenarios_dir
     from sop.stages import plan
 
-    with sop.warehouse() as con:
+    with final_errors(), sop.warehouse() as con:
         summary = plan.run_scenarios(con, context.partition_key, scenarios_dir())
     return dg.MaterializeResult(
         metadata={

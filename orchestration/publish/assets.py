@@ -7,7 +7,8 @@ never from different versions. Each carries its columns and their lineage to the
 import dagster as dg
 
 from orchestration.partitions import cycle_partitions, one_cycle_per_run
-from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_POOL, SopHome
+from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_POOL, SopHome, final_errors
+from sop.cycles import accepted_months
 from sop.stages.publish import PUBLISHED, VERSION_COLUMNS
 
 PUBLISH_DESCRIPTION = (
@@ -53,7 +54,9 @@ def published_table_metadata(table: str, source: str, columns: list[tuple[str, s
 def published_plan(context: dg.AssetExecutionContext, sop: SopHome):
     from sop.stages import publish
 
-    summary = publish.run(sop.paths, context.partition_key, context.run_id)
+    accepted = sorted(accepted_months(context.run.tags))
+    with final_errors():
+        summary = publish.run(sop.paths, context.partition_key, context.run_id, accepted_incomplete=accepted)
     for table, source in PUBLISHED.items():
         yield dg.MaterializeResult(
             asset_key=["publish", table],

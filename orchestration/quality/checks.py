@@ -10,6 +10,7 @@ import dagster as dg
 
 from orchestration.resources import WAREHOUSE_POOL, SopHome
 from sop.contract import ENTITIES, Entity
+from sop.cycles import accepted_months
 
 
 def _cycle_of(context: dg.AssetCheckExecutionContext) -> str | None:
@@ -32,7 +33,7 @@ def gx_check(entity: Entity) -> dg.AssetChecksDefinition:
 
         cycle = _cycle_of(context)
         with sop.warehouse() as con:
-            outcome = validate_entity(con, entity.name, cycle)
+            outcome = validate_entity(con, entity.name, cycle, accepted_months(context.run.tags))
             record(con, outcome, cycle or "adhoc", context.run.run_id)
             page = write_html(con, cycle or "adhoc", sop.paths.quality / (cycle or "adhoc") / "validation.html")
         severity = dg.AssetCheckSeverity.ERROR if outcome.errors else dg.AssetCheckSeverity.WARN

@@ -103,8 +103,9 @@ th { background: #f3f3f3; } .high { color: #b00; font-weight: bold; } img { max-
 """
 
 
-def render(cycle_id: str, plan_version: int, tables: dict[str, pd.DataFrame]) -> str:
-    """The page for one plan version from its published tables."""
+def render(cycle_id: str, plan_version: int, tables: dict[str, pd.DataFrame], accepted: str | None = None) -> str:
+    """The page for one plan version from its published tables; ``accepted``: the months the run accepted as
+    incomplete, said at the top (a plan on incomplete history is never shown as if it were complete)."""
     plan, money = tables["plan_reconciled"], tables["plan_financials"]
     total = money[money["aggregation_level"] == "total"]
     exceptions = tables["plan_exceptions"].sort_values(["size_amount", "exception_id"], ascending=[False, True])
@@ -146,10 +147,16 @@ def render(cycle_id: str, plan_version: int, tables: dict[str, pd.DataFrame]) ->
         else f"<td><b>{html.escape(k)}</b><br>{v:,.0f}</td>"
         for k, v in headline.items()
     )
+    warning = (
+        f"<p class=high>Planned on history accepted as incomplete: {html.escape(accepted)} "
+        "(the run's explicit choice; see publish_log.accepted_incomplete).</p>"
+        if accepted
+        else ""
+    )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>S&amp;OP pack {cycle_id} v{plan_version}</title>"
         f"<style>{STYLE}</style></head><body><h1>S&amp;OP executive pack: cycle {cycle_id}, plan version "
-        f"{plan_version}</h1><table><tr>{cards}</tr></table>{''.join(sections)}</body></html>"
+        f"{plan_version}</h1>{warning}<table><tr>{cards}</tr></table>{''.join(sections)}</body></html>"
     )
 
 
@@ -159,12 +166,16 @@ def run(paths: Paths, cycle_id: str) -> dict:
         version = con.execute("select max(plan_version) from publish_log where cycle_id = ?", [cycle_id]).fetchone()[0]
         if version is None:
             raise ValueError(f"cycle {cycle_id} has not been published: no pack to make")
+        (accepted,) = con.execute(
+            "select max(accepted_incomplete) from publish_log where cycle_id = ? and plan_version = ?",
+            [cycle_id, version],
+        ).fetchone()
         names = ("plan_reconciled", "plan_financials", "plan_exceptions", "scenario_comparison", "kpi_scorecard")
         tables = {
             name: con.execute(f"select * from {name} where cycle_id = ? and plan_version = ?", [cycle_id, version]).df()
             for name in names
         }
-    page = render(cycle_id, version, tables)
+    page = render(cycle_id, version, tables, accepted)
     folder = paths.publish_dir / "pack"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{cycle_id}_v{version}.html"
