@@ -25,6 +25,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from ml.bounds import GROWTH, ceilings
 from ml.distributed import local_fit
 from ml.features import FeatureSpec, features_at, stacked
 from ml.panel import Panel
@@ -56,6 +57,9 @@ class GlobalForecaster:
     # fits LightGBM on (params, X, y, weights, categorical columns): here by default, or on a Dask cluster
     # (ml.distributed.DaskTrainer)
     trainer: Callable | None = None
+    # each series' forecast stays under ceiling_growth x its highest bucket (ml/bounds.py; None: no ceiling);
+    # young series may reach the same multiple of their peers' (the first static column's groups) highs
+    ceiling_growth: float | None = GROWTH
 
     def fit(self, df: pd.DataFrame, static: pd.DataFrame | None = None) -> GlobalForecaster:
         """Train on ``unique_id, ds, y`` (plus static attributes per ``unique_id``)."""
@@ -95,13 +99,28 @@ class GlobalForecaster:
         panel = self.panel_.extend(h, future)
         scaled = panel.values / self.scale_[:, None]
         T, names = len(self.panel_.dates), self.spec.names()
+        ceiling = self.ceilings() / self.scale_
+        raw = np.empty((len(ceiling), h))
         for t in range(T, T + h):
             cols = features_at(scaled, panel.dates, panel.first, t, self.spec, self.static_codes_, panel.exog)
             # the booster itself: the scikit-learn wrapper would re-check a frame at every step
-            scaled[:, t] = np.maximum(self.model_.booster_.predict(stacked(cols, names)), 0.0)
+            raw[:, t - T] = np.maximum(self.model_.booster_.predict(stacked(cols, names)), 0.0)
+            # clipped before the next step reads it as a lag: a runaway cannot feed on itself
+            scaled[:, t] = np.minimum(raw[:, t - T], ceiling)
         panel.values = scaled * self.scale_[:, None]
         self.seconds_ = {**getattr(self, "seconds_", {}), "prediction": time.perf_counter() - started}
-        return panel.to_long(T, "y_hat")
+        out = panel.to_long(T, "y_hat")
+        # to_long is series-major over the horizon, as raw is laid out
+        out["uncapped_y_hat"] = (raw * self.scale_[:, None]).ravel()
+        out["ceiling"] = np.repeat(ceiling * self.scale_, h)
+        return out
+
+    def ceilings(self) -> np.ndarray:
+        """Each series' ceiling in units (infinite when ``ceiling_growth`` is None)."""
+        if self.ceiling_growth is None:
+            return np.full(len(self.panel_.ids), np.inf)
+        groups = self.static_codes_[self.spec.static[0]] if self.spec.static else None
+        return ceilings(self.panel_.values, self.panel_.first, groups, self.ceiling_growth)
 
     def feature_matrix(self, t: int) -> pd.DataFrame:
         """The features of bucket ``t`` of the training panel, as the model sees them (for tests and audits)."""

@@ -203,13 +203,12 @@ def scenario(
     files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Scenario YAML file(s)."),
     cycle: str = typer.Option(..., help="Planned cycle to compare against, YYYY-MM.", callback=_cycle),
 ) -> None:
-    """Plan one or more scenario files against a cycle's base plan (a Dagster run of the scenario asset)
-    and print them beside the base. The published tables are not touched; add the file to scenarios/ to
-    publish it with every cycle."""
+    """Plan one or more scenario files against a cycle's base plan (a Dagster run of the scenario_trial job,
+    tagged sop/kind=scenario) and print them beside the base. Neither the published tables nor the cycle's own
+    scenario_comparison change (the run writes planning.scenario_trials); add the file to scenarios/ to publish
+    it with every cycle."""
     import shutil
     import tempfile
-
-    import dagster as dg
 
     from sop.planning.scenarios import Scenario
 
@@ -218,24 +217,18 @@ def scenario(
             Scenario.load(path)
         except ValueError as e:
             raise typer.BadParameter(str(e)) from None
-    before = os.environ.get("SOP_SCENARIOS_DIR")
     with tempfile.TemporaryDirectory() as folder:
         for path in files:
             shutil.copy2(path, Path(folder) / path.name)
-        os.environ["SOP_SCENARIOS_DIR"] = folder  # the asset plans the scenarios of this folder only
-        try:
-            summary = _run(cycle, selection=[dg.AssetKey(["planning", "scenario_comparison"])], what="Scenarios")
-        finally:
-            if before is None:
-                del os.environ["SOP_SCENARIOS_DIR"]
-            else:
-                os.environ["SOP_SCENARIOS_DIR"] = before
+        config = {"ops": {"planning__scenario_trials": {"config": {"folder": folder}}}}
+        summary = _run(cycle, job="scenario_trial", what="Scenarios", run_config=config, tags={"sop/kind": "scenario"})
     import duckdb
 
     with duckdb.connect(str(summary["paths"].warehouse), read_only=True) as con:
         frame = con.execute(
-            "select * from planning.scenario_comparison where cycle_id = ? order by scenario_name = 'base' desc",
-            [cycle],
+            "select * from planning.scenario_trials where cycle_id = ? and run_id = ? "
+            "order by scenario_name = 'base' desc",
+            [cycle, summary["run_id"]],
         ).df()
     table = Table("scenario", "revenue EUR", "margin EUR", "fill rate", "shortage units", "Δ margin EUR")
     for r in frame.itertuples():
@@ -299,8 +292,14 @@ def status(last: int = typer.Option(10, help="How many cycles' runs and publishe
     import dagster as dg
     import duckdb
 
+    from orchestration.instance import ensure_instance_config
+    from sop.locks import opening_instance
+
     paths = export_environment()
-    with dg.DagsterInstance.get() as instance:
+    with opening_instance(paths.home):
+        ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))
+        instance = dg.DagsterInstance.get()
+    with instance:
         records = instance.get_run_records(dg.RunsFilter(job_name="sop_cycle"), limit=last)
     runs = Table("cycle", "run id", "status", "started (UTC)", "minutes", "tags", title="Cycle runs")
     for rec in records:
@@ -341,6 +340,7 @@ def _run(
     selection: list | None = None,
     what: str = "Cycle",
     stop_on_failure: bool = True,
+    run_config: dict | None = None,
 ) -> dict:
     """Run a job for one cycle through Dagster (recorded in $DAGSTER_HOME, so `make ui` shows it)."""
     paths = export_environment()
@@ -348,7 +348,7 @@ def _run(
 
     from orchestration.instance import ensure_instance_config
     from orchestration.run import run_cycle
-    from sop.locks import one_cycle_at_a_time
+    from sop.locks import one_cycle_at_a_time, opening_instance
 
     def waiting(holder: dict) -> None:
         console.print(f"Waiting for {holder.get('who', 'another run')} (pid {holder.get('pid', '?')}) to finish…")
@@ -356,9 +356,11 @@ def _run(
     started = time.perf_counter()
     # before the instance is opened: two processes creating a new home's instance at once race on its tables
     with one_cycle_at_a_time(paths.home, f"`sop` {what.lower()} {cycle}", waiting):
-        ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))
-        with dg.DagsterInstance.get() as instance:
-            run = run_cycle(cycle, instance, job_name=job, tags=tags, asset_selection=selection)
+        with opening_instance(paths.home):
+            ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))
+            instance = dg.DagsterInstance.get()
+        with instance:
+            run = run_cycle(cycle, instance, job_name=job, tags=tags, asset_selection=selection, run_config=run_config)
     elapsed = time.perf_counter() - started
     ok = run.published if job == "sop_cycle" and selection is None else run.success
     _print_validation(paths, run.run_id)
@@ -368,9 +370,15 @@ def _run(
             if run.failed_checks
             else f"step(s) failed: {', '.join(run.failed_steps) or '?'}"
         )
+        said = "".join(
+            f"\n  {step}: {message.splitlines()[0][:600]}"
+            for step, message in run.errors.items()
+            if not step.endswith("_suite")  # a failed check's findings are in the table above
+        )
         console.print(
-            f"[red]{what} {cycle} did not complete[/red]: {why} (run {run.run_id}).\n"
-            "The last published plan is unchanged. Details: `make ui`, or the log above."
+            f"[red]{what} {cycle} did not complete[/red]: {why} (run {run.run_id}).{said}\n"
+            "The last published plan is unchanged. Details: `make ui`, or the log above.",
+            soft_wrap=True,
         )
         if stop_on_failure:
             raise typer.Exit(1)

@@ -9,10 +9,10 @@ export_environment()  # before anything reads SOP_HOME / SOP_WAREHOUSE (dbt's pr
 from orchestration.forecast.assets import demand_forecast  # noqa: E402
 from orchestration.ingest.assets import raw_assets  # noqa: E402
 from orchestration.ingest.sensors import build_landing_sensor  # noqa: E402
-from orchestration.jobs import landing_ingest, monthly_cycle_schedule, sop_cycle  # noqa: E402
+from orchestration.jobs import landing_ingest, monthly_cycle_schedule, scenario_trial, sop_cycle  # noqa: E402
 from orchestration.monitoring.freshness import freshness_checks, freshness_sensor  # noqa: E402
 from orchestration.monitoring.sensors import failed_runs_sensor  # noqa: E402
-from orchestration.plan.assets import scenario_comparison, supply_plan  # noqa: E402
+from orchestration.plan.assets import scenario_comparison, scenario_trials, supply_plan  # noqa: E402
 from orchestration.publish.assets import executive_pack, published_plan  # noqa: E402
 from orchestration.quality.assets import quarantine, validation_results  # noqa: E402
 from orchestration.quality.checks import gx_checks  # noqa: E402
@@ -44,12 +44,13 @@ defs = dg.Definitions(
         dbt_post_forecast_models,
         supply_plan,
         scenario_comparison,
+        scenario_trials,
         dbt_review_models,
         published_plan,
         executive_pack,
     ],
     asset_checks=[*gx_checks, *freshness_checks],
-    jobs=[sop_cycle, landing_ingest],
+    jobs=[sop_cycle, landing_ingest, scenario_trial],
     schedules=[monthly_cycle_schedule],
     sensors=[build_landing_sensor(landing_ingest), failed_runs_sensor, freshness_sensor],
     resources={

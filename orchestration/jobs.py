@@ -5,7 +5,9 @@ from orchestration.partitions import cycle_partitions
 
 # Every asset and its data checks; the freshness checks ask whether the latest cycle arrived on time, which is
 # the freshness sensor's question, not a step of a cycle (a backfilled past cycle would fail them all).
-CYCLE_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks)
+# Scenario trials (`sop scenario`) are planned on demand against a cycle that already ran, never as its step.
+TRIALS = dg.AssetSelection.assets(["planning", "scenario_trials"])
+CYCLE_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks) - TRIALS
 
 # The whole cycle for one month. In-process on purpose: the default multiprocess executor starts a process
 # per step that re-imports the code location (seconds each, ~30 steps), and DuckDB takes one writer anyway.
@@ -27,4 +29,14 @@ landing_ingest = dg.define_asset_job(
     partitions_def=cycle_partitions,
     executor_def=dg.in_process_executor,
     description="Load new landing files into raw tables and validate them (GX checks), for one cycle.",
+)
+
+# What-if scenario files tried against a cycle's base plan (`sop scenario`): its own job, so its runs are never
+# taken for cycle runs (sop status lists sop_cycle's), and its own table (planning.scenario_trials).
+scenario_trial = dg.define_asset_job(
+    "scenario_trial",
+    selection=TRIALS,
+    partitions_def=cycle_partitions,
+    executor_def=dg.in_process_executor,
+    description="Plan scenario files against a cycle's base plan, outside the cycle (nothing is published).",
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dagster as dg
 
@@ -19,6 +19,7 @@ class CycleRun:
     succeeded_steps: list[str]
     failed_steps: list[str]  # a failed blocking check shows here too: its step fails, downstream does not run
     step_seconds: dict[str, float]
+    errors: dict[str, str] = field(default_factory=dict)  # failed step -> what it said
 
     @property
     def published(self) -> bool:
@@ -36,6 +37,7 @@ def run_cycle(
     job_name: str = "sop_cycle",
     tags: dict[str, str] | None = None,
     asset_selection: list[dg.AssetKey] | None = None,
+    run_config: dict | None = None,
 ) -> CycleRun:
     """Run a partitioned job (the whole cycle by default) for one cycle, recorded in ``instance``."""
     from orchestration.definitions import defs
@@ -51,7 +53,7 @@ def run_cycle(
         # which process runs it, so that the next run can tell a killed one from a running one
         tags={**(tags or {}), "sop/host": socket.gethostname(), "sop/pid": str(os.getpid())},
         asset_selection=asset_selection,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        run_config={**(run_config or {}), "loggers": {"console": {"config": {"log_level": log_level}}}},
     )
     events = result.all_events
     stats = instance.get_run_step_stats(result.run_id)
@@ -62,7 +64,19 @@ def run_cycle(
         [e.step_key for e in events if e.event_type_value == "STEP_SUCCESS"],
         [e.step_key for e in events if e.is_step_failure],
         {s.step_key: s.end_time - s.start_time for s in stats if s.end_time and s.start_time},
+        {e.step_key: _failure_message(e) for e in events if e.is_step_failure},
     )
+
+
+def _failure_message(event) -> str:
+    """A failed step's own words: a dg.Failure's description, else the error's message."""
+    data = event.step_failure_data
+    if data.user_failure_data and data.user_failure_data.description:
+        return data.user_failure_data.description
+    error = data.error
+    while error is not None and error.cause is not None and "Error occurred while executing" in error.message:
+        error = error.cause
+    return error.message.strip() if error else "?"
 
 
 def _process_alive(pid: int) -> bool:

@@ -55,3 +55,13 @@ def one_cycle_at_a_time(home: Path, who: str, on_wait: Callable[[dict], None] | 
         yield
     finally:
         lock.release()
+
+
+@contextmanager
+def opening_instance(home: Path) -> Iterator[None]:
+    """Held while a process opens (and, in a new home, creates) the Dagster instance: two processes creating
+    its SQLite tables at once fail ("table runs already exists"). Short, and apart from the cycle lock, so that
+    `sop status` never waits for a running cycle."""
+    home.mkdir(parents=True, exist_ok=True)
+    with _lock(str(home / ".instance.lock")):
+        yield

@@ -109,8 +109,8 @@ MUTATIONS = [
     ),
     (
         "fct_forecast_accuracy_by_lag",
-        "avg(abs(forecast_qty - actual_qty) / nullif(naive_scale_qty, 0))",
-        "sum(abs(forecast_qty - actual_qty)) / nullif(sum(naive_scale_qty), 0)",
+        "exact_avg('abs(forecast_qty - actual_qty) / nullif(naive_scale_qty, 0)')",
+        "exact_sum('abs(forecast_qty - actual_qty)') ~ ' / nullif(' ~ exact_sum('naive_scale_qty') ~ ', 0)'",
     ),
     (
         "fct_forecast_accuracy_by_lag",

@@ -85,8 +85,9 @@ def test_the_cli_ingests_a_folder_and_plans_one_scenario_through_dagster(tmp_pat
         "EXTRA-2,,2026-02-01,10,ann,no scope,2025-12-30 10:00:00\n"
     )
     out = subprocess.run([sop, "ingest", str(drop), "--cycle", "2026-01"], env=env, capture_output=True, text=True)
-    # one row in three quarantined is too many to plan on: the validation blocks, the table says where
-    assert out.returncode == 1 and "gx_planner_overrides_suite" in out.stdout, out.stdout[-2000:]
+    # one row in three quarantined: under the absolute limit, so a warning the console shows, not a block
+    assert out.returncode == 0, out.stdout[-2000:]
+    assert "quarantined_at_most_1%_or_3_rows" in out.stdout and "warning" in out.stdout, out.stdout[-2000:]
     assert "planner_overrides" in out.stdout and (home / "landing" / "planner_overrides_2026-01.csv").exists()
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         quarantined = con.execute("select _source_row, column_name from quarantine.planner_overrides").fetchall()
@@ -103,7 +104,23 @@ def test_the_cli_ingests_a_folder_and_plans_one_scenario_through_dagster(tmp_pat
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "base" in out.stdout and "plant_p1_outage" in out.stdout
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        planned = con.execute(
-            "select scenario_name from planning.scenario_comparison where cycle_id = ? order by 1", [LAST]
+        tried = con.execute(
+            "select scenario_name from planning.scenario_trials where cycle_id = ? order by 1", [LAST]
         ).fetchall()
-    assert planned == [("base",), ("plant_p1_outage",)]
+        cycles = con.execute("select count(*) from planning.scenario_comparison where cycle_id = ?", [LAST]).fetchone()[
+            0
+        ]
+    assert tried == [("base",), ("plant_p1_outage",)]
+    assert cycles == 1 + len(list((Path(__file__).parents[1] / "scenarios").glob("*.yaml")))  # the cycle's own
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+        (trial,) = instance.get_runs(dg.RunsFilter(job_name="scenario_trial"))
+        assert trial.tags["sop/kind"] == "scenario"
+    # a typo'd family is an error naming the file, change and field; a bad month is refused before any run
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("name: typo\nchanges:\n  - {kind: demand_shock, family_id: BVE, factor: 1.2}\n")
+    out = subprocess.run([sop, "scenario", str(typo), "--cycle", LAST], env=env, capture_output=True, text=True)
+    assert out.returncode == 1 and "change 1 (demand_shock): family_id: unknown 'BVE'" in out.stdout, out.stdout
+    month = tmp_path / "month.yaml"
+    month.write_text("name: month\nchanges:\n  - {kind: demand_shock, factor: 1.2, from: 2026-13}\n")
+    out = subprocess.run([sop, "scenario", str(month), "--cycle", LAST], env=env, capture_output=True, text=True)
+    assert out.returncode == 2 and "change 1 (demand_shock): from:" in out.stderr + out.stdout

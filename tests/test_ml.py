@@ -266,3 +266,49 @@ def test_backtest_baselines_are_chosen_by_name_with_autoets_opt_in(monkeypatch):
     assert set(scored["model_name"]) == {"lightgbm", "auto_ets"}
     auto_ets = scored[scored["model_name"] == "auto_ets"]
     assert len(auto_ets) == 8 * 2 * 6 and auto_ets["y_hat"].notna().all()
+
+
+def _runaway_panel() -> pd.DataFrame:
+    """59 series near 100 a month with one burst each (doubling for seven months), and S00, which never burst
+    but ends on a first doubling: a recursive model that learned the bursts carries S00 up with them."""
+    rng = np.random.default_rng(0)
+    dates = pd.date_range("2021-01-01", periods=48, freq="MS")
+    frames = []
+    for i in range(60):
+        y = np.maximum(100 + rng.normal(0, 5, 48), 0)
+        if i:
+            start = rng.integers(5, 36)
+            y[start : start + 7] = 100 * 2.0 ** np.arange(1, 8)
+        else:
+            y[-1] = 200
+        frames.append(pd.DataFrame({"unique_id": f"S{i:02d}", "ds": dates, "y": y}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_a_series_built_to_run_away_is_held_under_its_ceiling_and_flagged():
+    from ml.features import FeatureSpec
+
+    history = _runaway_panel()
+    spec = FeatureSpec(exogenous=(), static=())
+    free = GlobalForecaster(spec=spec, scale_window=12, ceiling_growth=None).fit(history).predict(12)
+    held = GlobalForecaster(spec=spec, scale_window=12).fit(history).predict(12)
+    free_s0, held_s0 = free[free["unique_id"] == "S00"], held[held["unique_id"] == "S00"]
+    assert free_s0["y_hat"].max() > 10 * 200  # without the ceiling it climbs far past anything it sold
+    assert held_s0["y_hat"].max() <= 2 * 200 + 1e-9 and (held_s0["ceiling"] == 400).all()
+    capped = held_s0["uncapped_y_hat"] > held_s0["ceiling"]
+    assert capped.any() and np.allclose(held_s0.loc[capped, "y_hat"], 400)
+    # clipping each step keeps the lags sane: the cut forecast is not the free one clipped afterwards
+    assert held_s0["uncapped_y_hat"].max() < free_s0["y_hat"].max()
+
+
+def test_a_young_series_may_grow_to_its_peers_highs_an_established_one_only_to_its_own():
+    from ml.bounds import ceilings
+
+    values = np.full((4, 24), np.nan)
+    values[0] = 100.0  # established, family 0
+    values[1] = 300.0  # established, family 0
+    values[2, 20:] = 10.0  # four buckets old, family 0: its peers' typical high (200) governs
+    values[3, 20:] = 10.0  # four buckets old, family 1: no established peer there, everyone's median
+    first = np.array([0, 0, 20, 20])
+    got = ceilings(values, first, np.array([0, 0, 0, 1]), growth=2.0, min_history=12)
+    assert got.tolist() == [200.0, 600.0, 400.0, 400.0]

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -126,3 +127,49 @@ def test_a_killed_runs_warehouse_slot_is_freed_and_the_run_failed_by_the_next_ru
         assert instance.get_run_by_id(runs["killed"]).status == dg.DagsterRunStatus.FAILURE
         assert instance.get_run_by_id(runs["alive"]).status == dg.DagsterRunStatus.STARTED  # still running elsewhere
         assert storage.get_concurrency_info(WAREHOUSE_POOL).active_slot_count == 0
+
+
+def test_processes_starting_together_in_a_new_home_all_open_its_instance(tmp_path):
+    sop = str(Path(sys.executable).parent / "sop")
+    env = {**os.environ, "SOP_HOME": str(tmp_path / "var"), "DAGSTER_HOME": str(tmp_path / "var" / "dagster")}
+    env.pop("SOP_WAREHOUSE", None)
+    procs = [
+        subprocess.Popen([sop, "status"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err[-1500:] for _, err in outs]
+
+
+@pytest.mark.parametrize("cycle", ["2026-13", "26-01", "2026-1", "January"])
+def test_a_bad_cycle_id_is_refused_at_once_naming_the_format(cycle):
+    started = time.perf_counter()
+    out = CliRunner().invoke(app, ["run-cycle", cycle])
+    assert out.exit_code == 2 and "is not a month written YYYY-MM" in out.output, out.output
+    assert out.exception is None or isinstance(out.exception, SystemExit)
+    assert time.perf_counter() - started < 1.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_run_of_the_same_home_waits_for_the_one_holding_it_without_spinning(tmp_path):
+    """Two processes take a home's cycle lock; the second waits (sleeping) until the first lets go."""
+    holder_code = (
+        "import sys, time; from pathlib import Path; from sop.locks import one_cycle_at_a_time\n"
+        "told = lambda h: print('waiting for', h['who'], flush=True)\n"
+        "with one_cycle_at_a_time(Path(sys.argv[1]), sys.argv[2], told):\n"
+        "    print('holding', flush=True); time.sleep(float(sys.argv[3]))\n"
+    )
+    run = [sys.executable, "-c", holder_code, str(tmp_path)]
+    first = subprocess.Popen([*run, "first", "6"], stdout=subprocess.PIPE, text=True)
+    assert first.stdout.readline().strip() == "holding"
+    second = subprocess.Popen([*run, "second", "0"], stdout=subprocess.PIPE, text=True)
+    assert second.stdout.readline().strip() == "waiting for first"
+    cpu = _cpu_seconds(second.pid)
+    time.sleep(2)
+    assert _cpu_seconds(second.pid) - cpu < 0.2  # asleep, not spinning a core
+    assert first.poll() is None and second.poll() is None
+    assert second.stdout.readline().strip() == "holding"  # once the first let go
+    assert first.wait(timeout=30) == 0 and second.wait(timeout=30) == 0

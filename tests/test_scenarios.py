@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop.planning.scenarios import Scenario, apply, load_all
+from sop.planning.scenarios import CHANGE, Scenario, apply, load_all
 from sop.planning.supply_plan import PlanInputs
 from sop.settings import PROJECT_ROOT
 
@@ -38,7 +38,7 @@ def inputs() -> PlanInputs:
 
 
 def scenario(*changes) -> Scenario:
-    return Scenario("s", "", tuple(changes))
+    return Scenario("s", "", tuple(CHANGE.validate_python(c) for c in changes))
 
 
 def never(*_):
@@ -99,14 +99,28 @@ def test_a_longer_lead_time_raises_safety_stock_through_the_plans_own_formula():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("changes: []", "needs 'name'"),
-        ("name: x\nchanges:\n  - {kind: flood}", "change 1: kind must be one of"),
+        ("changes: [{kind: lead_time, days: 7}]", "bad.yaml: name: Field required"),
+        ("name: x\nchanges:\n  - {kind: flood}", r"change 1 \(flood\): change: Input tag 'flood' .* does not match"),
         (
             "name: x\nchanges:\n  - {kind: demand_shock, family_id: BEV}",
-            r"change 1 \(demand_shock\): missing \['factor'\]",
+            r"change 1 \(demand_shock\): factor: Field required",
         ),
-        ("name: x\nchanges:\n  - {kind: fx_shift, currency: USD, factor: 0.9, regoin: EU}", r"unknown \['regoin'\]"),
+        (
+            "name: x\nchanges:\n  - {kind: fx_shift, currency: USD, factor: 0.9, regoin: EU}",
+            r"change 1 \(fx_shift\): regoin: Extra inputs are not permitted",
+        ),
         ("name: x\nchanges:\n  - {kind: capacity_loss, share: 0.5}", "needs plant_id or resource_id"),
+        (
+            "name: x\nchanges:\n  - {kind: lead_time, days: 7}\n  - {kind: demand_shock, factor: 1.1, from: 2026-13}",
+            r"change 2 \(demand_shock\): from: Value error, month '2026-13' is not a month written YYYY-MM",
+        ),
+        (
+            "name: x\nchanges:\n  - {kind: demand_shock, factor: lots}",
+            r"change 1 \(demand_shock\): factor: Input should be",
+        ),
+        ("name: x\nchanges:\n  - {kind: capacity_loss, plant_id: P1, share: 1.5}", r"share: Input should be less"),
+        ("name: x\ndescripton: typo\nchanges:\n  - {kind: lead_time, days: 7}", "descripton: Extra inputs"),
+        ("name: x\nchanges: [", "not valid YAML"),
     ],
 )
 def test_a_bad_scenario_file_says_which_file_change_and_field(tmp_path, text, message):
@@ -119,14 +133,14 @@ def test_a_bad_scenario_file_says_which_file_change_and_field(tmp_path, text, me
 
 def test_the_shipped_scenarios_load_and_cover_every_kind():
     scenarios = load_all(PROJECT_ROOT / "scenarios")
-    kinds = {change["kind"] for s in scenarios for change in s.changes}
+    kinds = {change.kind for s in scenarios for change in s.changes}
     assert kinds == {"demand_shock", "capacity_loss", "price_change", "fx_shift", "lead_time"}
     assert all(s.description for s in scenarios)
 
 
 def test_scenario_names_are_unique(tmp_path):
     for file in ("a.yaml", "b.yaml"):
-        (tmp_path / file).write_text("name: same\nchanges: []")
+        (tmp_path / file).write_text("name: same\nchanges: [{kind: lead_time, days: 7}]")
     with pytest.raises(ValueError, match="unique"):
         load_all(Path(tmp_path))
 
@@ -155,3 +169,24 @@ def test_the_scenario_stage_starts_from_the_plan_this_process_solved_and_compare
     assert after_plan["base_parts_solved"] == 0
     assert alone["base_parts_solved"] > 0
     pd.testing.assert_frame_equal(first, second)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"kind": "demand_shock", "factor": 1.2, "family_id": "BVE"},
+            "change 1 (demand_shock): family_id: unknown 'BVE'",
+        ),
+        ({"kind": "capacity_loss", "plant_id": "P9", "share": 0.5}, "change 1 (capacity_loss): plant_id: unknown 'P9'"),
+        ({"kind": "fx_shift", "currency": "CHF", "factor": 0.9}, "change 1 (fx_shift): currency: unknown 'CHF'"),
+        ({"kind": "lead_time", "days": 7, "location_id": "XX1"}, "change 1 (lead_time): location_id: unknown 'XX1'"),
+    ],
+)
+def test_a_change_naming_what_the_plan_does_not_have_is_an_error_not_a_no_op(change, message):
+    from sop.planning.scenarios import known_values
+
+    with pytest.raises(ValueError) as error:
+        scenario(change).check_references(known_values(inputs()))
+    assert message in str(error.value)
+    scenario({"kind": "demand_shock", "factor": 1.2, "family_id": "BEV"}).check_references(known_values(inputs()))

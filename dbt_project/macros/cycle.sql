@@ -86,7 +86,19 @@
     result across a rounding tie: float sums could, and a sum of 4-place amounts rounded to 2 places lands on
     a tie (x.xx5) about once in a hundred rows. -#}
 {% macro sum_rounded(expression, digits) -%}
-    cast(round(sum(cast({{ expression }} as decimal(38, 10))), {{ digits }}) as {{ double() }})
+    cast(round({{ exact_sum(expression) }}, {{ digits }}) as {{ double() }})
+{%- endmacro %}
+
+{#- A sum that does not depend on the order rows are added in: as a decimal, exactly. For ratios of sums (WAPE,
+    bias, utilization): the ratio of two exact sums is the same double in every run, a ratio of float sums
+    can land either side of a rounding tie. -#}
+{% macro exact_sum(expression) -%}
+    sum(cast({{ expression }} as decimal(38, 10)))
+{%- endmacro %}
+
+{#- avg() the same way: an exact sum over the count of non-null values. -#}
+{% macro exact_avg(expression) -%}
+    ({{ exact_sum(expression) }} / nullif(count({{ expression }}), 0))
 {%- endmacro %}
 
 {#- A 64-bit float: "double precision" in standard SQL (PostgreSQL, DuckDB), "double" in Spark. -#}

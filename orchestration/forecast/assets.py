@@ -79,6 +79,9 @@ def demand_forecast(context: dg.AssetExecutionContext, sop: SopHome):
             # WAPE per demand class (smooth, erratic, intermittent, lumpy) and method
             "backtest_by_demand_class": scoreboard_table(summary["wape_by_demand_class"], "demand_class"),
             "launching_series": summary["launching_series"],
+            # forecasts cut back to what their history (or peers) make plausible: planners should look at these
+            "capped_series": summary["capped_series"]["count"],
+            "capped_series_largest": dg.MetadataValue.json(summary["capped_series"]["largest"]),
             # share of the last origin's actuals inside P10-P90 calibrated on the earlier ones (nominal 0.8)
             "interval_coverage_p10_p90": summary["interval_coverage_p10_p90"],
             "forecast_vs_actuals": png_markdown(Path(summary["chart"]), "the three largest series"),

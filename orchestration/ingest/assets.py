@@ -33,15 +33,21 @@ def raw_asset(entity: Entity) -> dg.AssetsDefinition:
         if not results and not entity.optional:
             raise FileNotFoundError(f"no {entity.name}*.csv or .parquet file in {sop.paths.landing}")
         for r in results:
+            if r.skipped:
+                what = "already loaded and current, skipped"
+            elif r.reverted:
+                what = f"loaded before and superseded since: made current again ({r.loaded_rows} rows)"
+            else:
+                what = f"{r.loaded_rows} rows loaded"
             context.log.info(
-                f"{r.file}: {'already loaded, skipped' if r.skipped else f'{r.loaded_rows} rows loaded'}"
-                + (f", {r.quarantined_rows} rows quarantined" if r.quarantined_rows else "")
+                f"{r.file}: {what}" + (f", {r.quarantined_rows} rows quarantined" if r.quarantined_rows else "")
             )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": int(current),
                 "files": [r.file for r in results],
-                "new_files": sum(not r.skipped for r in results),
+                "new_files": sum(not r.skipped and not r.reverted for r in results),
+                "reverted_files": [r.file for r in results if r.reverted],
                 "quarantined_rows": sum(r.quarantined_rows for r in results),
             }
         )

@@ -1,6 +1,9 @@
 """The capacity-feasible supply plan (an LP) and its reconciliation with consensus demand."""
 
+from pathlib import Path
+
 import dagster as dg
+from pydantic import Field
 
 from orchestration.partitions import cycle_partitions, one_cycle_per_run
 from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_POOL, SopHome, final_errors
@@ -81,6 +84,43 @@ def scenario_comparison(context: dg.AssetExecutionContext, sop: SopHome) -> dg.M
 
     with final_errors(), sop.warehouse() as con:
         summary = plan.run_scenarios(con, context.partition_key, scenarios_dir())
+    for reason in summary["scenarios_left_out"].values():
+        context.log.warning(f"scenario left out of the comparison: {reason}")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": summary["scenario_comparison_rows"],
+            "scenarios": ", ".join(summary["scenarios"]),
+            # scenarios naming what this data set does not have: not planned, and why
+            "scenarios_left_out": dg.MetadataValue.json(summary["scenarios_left_out"]),
+            "comparison": dg.MetadataValue.md(summary["markdown"]),
+        }
+    )
+
+
+class ScenarioTrialConfig(dg.Config):
+    folder: str = Field(description="Folder of the scenario files (*.yaml) to plan against the cycle's base plan.")
+
+
+@dg.asset(
+    key=["planning", "scenario_trials"],
+    description=(
+        "What-if scenarios tried with `sop scenario` against a cycle's base plan, outside the cycle: "
+        "planning.scenario_trials, one set of rows per run (run_id). Never published, and never part of the cycle: "
+        "the cycle's own scenario_comparison and its published tables stay as they were."
+    ),
+    group_name="plan",
+    kinds={"highs", "duckdb"},
+    owners=["team:supply-planning"],
+    deps=[["planning", name] for name in PLAN_TABLES],
+    partitions_def=cycle_partitions,
+    backfill_policy=one_cycle_per_run,
+    pool=WAREHOUSE_POOL,
+)
+def scenario_trials(context: dg.AssetExecutionContext, config: ScenarioTrialConfig, sop: SopHome):
+    from sop.stages import plan
+
+    with final_errors(), sop.warehouse() as con:
+        summary = plan.run_scenarios(con, context.partition_key, Path(config.folder), trial_run_id=context.run_id)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": summary["scenario_comparison_rows"],

@@ -22,49 +22,134 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from sop.cycles import parse_cycle
 from sop.planning.supply_plan import PlanInputs
 
 SERIES_FILTERS = ("family_id", "region", "sku_id", "location_id")
-FIELDS = {
-    "demand_shock": {"factor"},
-    "capacity_loss": {"share"},
-    "price_change": {"factor"},
-    "fx_shift": {"currency", "factor"},
-    "lead_time": {"days"},
-}
-OPTIONAL = {*SERIES_FILTERS, "from", "to", "plant_id", "resource_id"}
+
+
+class _Change(BaseModel):
+    """What every change may narrow: series by family, region, SKU and location, and months (inclusive)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    family_id: str | None = None
+    region: str | None = None
+    sku_id: str | None = None
+    location_id: str | None = None
+    from_month: str | None = Field(None, alias="from")
+    to_month: str | None = Field(None, alias="to")
+
+    @field_validator("from_month", "to_month", mode="before")
+    @classmethod
+    def _month(cls, value):
+        return None if value is None else parse_cycle(str(value), "month")
+
+    @field_validator("family_id", "region", "sku_id", "location_id", mode="before")
+    @classmethod
+    def _text(cls, value):
+        return None if value is None else str(value)
+
+
+class DemandShock(_Change):
+    kind: Literal["demand_shock"]
+    factor: float = Field(ge=0)
+
+
+class CapacityLoss(_Change):
+    kind: Literal["capacity_loss"]
+    share: float = Field(ge=0, le=1)
+    plant_id: str | None = None
+    resource_id: str | None = None
+
+    def model_post_init(self, _) -> None:
+        if not (self.plant_id or self.resource_id):
+            raise ValueError("capacity_loss needs plant_id or resource_id")
+
+
+class PriceChange(_Change):
+    kind: Literal["price_change"]
+    factor: float = Field(gt=0)
+
+
+class FxShift(_Change):
+    kind: Literal["fx_shift"]
+    currency: str
+    factor: float = Field(gt=0)
+
+
+class LeadTime(_Change):
+    kind: Literal["lead_time"]
+    days: float
+
+
+Change = Annotated[DemandShock | CapacityLoss | PriceChange | FxShift | LeadTime, Field(discriminator="kind")]
+CHANGE = TypeAdapter(Change)  # one change from its mapping, as a file gives it
+
+
+class _ScenarioFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    changes: list[Change] = Field(min_length=1)
+
+
+def _where(path: Path, error: dict, changes: list) -> str:
+    """``file: change N (kind): field: what is wrong`` from one pydantic error."""
+    loc = list(error["loc"])
+    if loc[:1] == ["changes"] and len(loc) > 1 and isinstance(loc[1], int):
+        number, rest = loc[1], loc[2:]
+        kind = changes[number].get("kind") if isinstance(changes[number], dict) else None
+        rest = [p for p in rest if p != kind]  # pydantic names the union member it tried
+        field = ".".join(str(p) for p in rest) or "change"
+        return f"{path}: change {number + 1} ({kind}): {field}: {error['msg']}"
+    return f"{path}: {'.'.join(str(p) for p in loc) or 'file'}: {error['msg']}"
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
-    changes: tuple[dict, ...]
+    changes: tuple[_Change, ...]
+    path: Path | None = None
 
     @classmethod
     def load(cls, path: Path) -> Scenario:
-        spec = yaml.safe_load(path.read_text()) or {}
-        for key in ("name", "changes"):
-            if key not in spec:
-                raise ValueError(f"{path}: a scenario needs '{key}'")
-        for number, change in enumerate(spec["changes"], start=1):
-            kind = change.get("kind")
-            if kind not in FIELDS:
-                raise ValueError(f"{path}: change {number}: kind must be one of {sorted(FIELDS)}, not {kind!r}")
-            missing = FIELDS[kind] - set(change)
-            unknown = set(change) - FIELDS[kind] - OPTIONAL - {"kind"}
-            if missing or unknown:
-                raise ValueError(
-                    f"{path}: change {number} ({kind}): missing {sorted(missing)}, unknown {sorted(unknown)}"
-                )
-            if kind == "capacity_loss" and not ({"plant_id", "resource_id"} & set(change)):
-                raise ValueError(f"{path}: change {number} (capacity_loss) needs plant_id or resource_id")
-        return cls(spec["name"], spec.get("description", "").strip(), tuple(spec["changes"]))
+        """A scenario file, checked by its schema: unknown keys, wrong types and bad months are errors naming
+        the file, the change and the field."""
+        try:
+            spec = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as e:
+            raise ValueError(f"{path}: not valid YAML: {e}") from None
+        if not isinstance(spec, dict):
+            raise ValueError(f"{path}: a scenario is a mapping with name, description and changes")
+        try:
+            parsed = _ScenarioFile.model_validate(spec)
+        except ValidationError as e:
+            changes = spec.get("changes") if isinstance(spec.get("changes"), list) else []
+            raise ValueError("; ".join(_where(path, err, changes) for err in e.errors())) from None
+        return cls(parsed.name, parsed.description.strip(), tuple(parsed.changes), path)
+
+    def check_references(self, known: dict[str, set]) -> None:
+        """Every family, region, SKU, location, plant, resource and currency a change names exists in the plan's
+        inputs (``known``: field -> values): a typo is an error, never a silent no-op."""
+        problems = []
+        for number, change in enumerate(self.changes, start=1):
+            for field, values in known.items():
+                value = getattr(change, field, None)
+                if value is not None and value not in values:
+                    shown = ", ".join(sorted(map(str, values))[:12])
+                    problems.append(f"change {number} ({change.kind}): {field}: unknown {value!r} (known: {shown})")
+        if problems:
+            raise ValueError(f"{self.path or self.name}: " + "; ".join(problems))
 
 
 def load_all(folder: Path) -> list[Scenario]:
@@ -76,19 +161,30 @@ def load_all(folder: Path) -> list[Scenario]:
     return scenarios
 
 
-def _months(buckets: pd.DatetimeIndex, change: dict) -> np.ndarray:
+def known_values(inputs: PlanInputs) -> dict[str, set]:
+    """What a scenario's changes may name, from the plan's inputs."""
+    series = inputs.series
+    return {
+        **{c: set(series[c].dropna()) for c in SERIES_FILTERS},
+        "plant_id": set(series["plant_id"].dropna()),
+        "resource_id": set(inputs.hours.index) | set(series["resource_id"].dropna()),
+        "currency": set(series["currency_code"].dropna()),
+    }
+
+
+def _months(buckets: pd.DatetimeIndex, change: _Change) -> np.ndarray:
     """Which buckets a change applies to: those starting in its months (``from``..``to``, inclusive)."""
     month = buckets.to_period("M")
-    start = pd.Period(str(change["from"]), "M") if "from" in change else month.min()
-    end = pd.Period(str(change["to"]), "M") if "to" in change else month.max()
+    start = pd.Period(change.from_month, "M") if change.from_month else month.min()
+    end = pd.Period(change.to_month, "M") if change.to_month else month.max()
     return np.asarray((month >= start) & (month <= end))
 
 
-def _series(series: pd.DataFrame, change: dict) -> np.ndarray:
+def _series(series: pd.DataFrame, change: _Change) -> np.ndarray:
     mask = np.ones(len(series), bool)
     for column in SERIES_FILTERS:
-        if column in change:
-            mask &= (series[column] == change[column]).to_numpy()
+        if getattr(change, column) is not None:
+            mask &= (series[column] == getattr(change, column)).to_numpy()
     return mask
 
 
@@ -97,23 +193,23 @@ def apply(inputs: PlanInputs, scenario: Scenario, safety_stock) -> PlanInputs:
     lead_time_days)`` recomputes safety stock when a lead time changes."""
     series, demand, hours = inputs.series.copy(), inputs.demand.astype(float).copy(), inputs.hours.copy()
     for change in scenario.changes:
-        kind, rows, when = change["kind"], _series(series, change), _months(inputs.buckets, change)
-        if kind == "demand_shock":
-            demand[np.ix_(rows, when)] *= float(change["factor"])
-        elif kind == "capacity_loss":
-            if "resource_id" in change:
-                lost = [change["resource_id"]]
+        rows, when = _series(series, change), _months(inputs.buckets, change)
+        if isinstance(change, DemandShock):
+            demand[np.ix_(rows, when)] *= change.factor
+        elif isinstance(change, CapacityLoss):
+            if change.resource_id:
+                lost = [change.resource_id]
             else:
-                lost = series.loc[series["plant_id"] == change["plant_id"], "resource_id"].dropna().unique()
+                lost = series.loc[series["plant_id"] == change.plant_id, "resource_id"].dropna().unique()
             hit = hours.index.isin(lost)
-            hours.loc[hit, hours.columns[when]] *= 1 - float(change["share"])
-        elif kind == "price_change":
-            series.loc[rows, "net_price_amount"] *= float(change["factor"])
-        elif kind == "fx_shift":
-            rows &= (series["currency_code"] == change["currency"]).to_numpy()
-            series.loc[rows, "net_price_amount"] *= float(change["factor"])
-        elif kind == "lead_time":
-            series.loc[rows, "lead_time_days"] += float(change["days"])
+            hours.loc[hit, hours.columns[when]] *= 1 - change.share
+        elif isinstance(change, PriceChange):
+            series.loc[rows, "net_price_amount"] *= change.factor
+        elif isinstance(change, FxShift):
+            rows &= (series["currency_code"] == change.currency).to_numpy()
+            series.loc[rows, "net_price_amount"] *= change.factor
+        elif isinstance(change, LeadTime):
+            series.loc[rows, "lead_time_days"] += change.days
             series["safety_stock_qty"] = safety_stock(
                 series["target_service_level"], series["rmse_qty"], series["lead_time_days"]
             )

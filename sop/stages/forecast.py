@@ -121,6 +121,11 @@ def _to_warehouse(frame: pd.DataFrame, bucket: Bucket) -> pd.DataFrame:
             "forecast_qty": frame["y_hat"].round(4),
         }
     )
+    if "ceiling" in frame:  # LightGBM's plausibility ceiling (ml/bounds.py); other methods' rows are null
+        ceiling = frame["ceiling"].replace(np.inf, np.nan)
+        out["ceiling_qty"] = ceiling.round(4).to_numpy()
+        out["uncapped_qty"] = frame["uncapped_y_hat"].round(4).to_numpy()
+        out["is_capped"] = ((frame["uncapped_y_hat"] > ceiling) & (frame["y_hat"] > 0)).to_numpy()
     if "cutoff" in frame:  # backtests: the last bucket the forecast was trained on
         out.insert(1, "cutoff_date", pd.to_datetime(frame["cutoff"]).dt.date)
     for name in QUANTILES:
@@ -134,6 +139,17 @@ def apply_lifecycle(forecast: pd.DataFrame, static: pd.DataFrame) -> pd.DataFram
     end = forecast["unique_id"].map(static.set_index("unique_id")["end_date"])
     gone = end.notna() & (forecast["ds"] > end)
     return forecast.assign(y_hat=np.where(gone, 0.0, forecast["y_hat"]))
+
+
+def capped_series(forecast: pd.DataFrame, shown: int = 10) -> dict:
+    """How many series were cut back to their ceiling, and the largest cuts (for the asset's metadata)."""
+    cut = forecast[forecast["uncapped_y_hat"] > forecast["ceiling"]]
+    worst = cut.groupby("unique_id")["uncapped_y_hat"].max().sort_values(ascending=False).head(shown)
+    ceiling = forecast.groupby("unique_id")["ceiling"].first()
+    return {
+        "count": int(cut["unique_id"].nunique()),
+        "largest": {uid: f"{high:,.0f} cut to {ceiling[uid]:,.0f}" for uid, high in worst.items()},
+    }
 
 
 def with_scored_intervals(backtested: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
@@ -231,6 +247,8 @@ def _run(con: duckdb.DuckDBPyConnection, cycle_id: str, model_dir: Path, cfg: Fo
         "backtest_rows": archived["backtest_forecast"],
         "series": int(history["unique_id"].nunique()),
         "launching_series": int(launching["unique_id"].nunique()),
+        # series whose recursive forecast ran past its ceiling somewhere in the horizon and was cut back
+        "capped_series": capped_series(lightgbm),
         "bucket": bucket.name,
         "engine": cfg.engine,
         "horizon_buckets": horizon,

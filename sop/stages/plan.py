@@ -11,9 +11,9 @@ import pandas as pd
 from scipy.stats import norm
 
 from sop.buckets import DAYS_PER_MONTH, Bucket, planning_bucket
-from sop.planning.scenarios import apply, compared, load_all, markdown_table, outcome
+from sop.planning.scenarios import apply, compared, known_values, load_all, markdown_table, outcome
 from sop.planning.supply_plan import PlanCosts, PlanInputs, PlanResult, solve
-from sop.warehouse import replace_cycle_rows
+from sop.warehouse import add_new_columns, replace_cycle_rows
 
 # The base plan this process solved last, per cycle: the scenario stage that follows in the same run (direct,
 # or Dagster's in-process executor) starts from it instead of solving the base again (~100 s at 100k series).
@@ -175,13 +175,31 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig | None = 
     }
 
 
-def run_scenarios(con: duckdb.DuckDBPyConnection, cycle_id: str, folder: Path, cfg: PlanConfig | None = None) -> dict:
+def run_scenarios(
+    con: duckdb.DuckDBPyConnection,
+    cycle_id: str,
+    folder: Path,
+    cfg: PlanConfig | None = None,
+    trial_run_id: str | None = None,
+) -> dict:
     """Plan the cycle once per scenario file in ``folder`` (the same LP and costs as the base plan) and write
-    ``planning.scenario_comparison``: one row per scenario and the base, side by side."""
+    ``planning.scenario_comparison``: one row per scenario and the base, side by side. A trial (``sop
+    scenario``, ``trial_run_id`` set) writes ``planning.scenario_trials`` instead, one set of rows per run:
+    what the cycle published and its own comparison never change."""
     cfg = cfg or PlanConfig()
     costs = cfg.costs.per_bucket(cfg.bucket.months)
     inputs = load_inputs(con, cycle_id, cfg.bucket)
-    scenarios = load_all(folder)
+    known, scenarios, left_out = known_values(inputs), [], {}
+    for scenario in load_all(folder):
+        # a family, plant or currency the plan does not have (a typo, or a file written for another data set)
+        # is never a silent no-op: a trial fails on it; the cycle leaves that scenario out and reports why
+        try:
+            scenario.check_references(known)
+            scenarios.append(scenario)
+        except ValueError as e:
+            if trial_run_id:
+                raise
+            left_out[scenario.name] = str(e)
 
     def with_lead_time(service_level, rmse, lead_time_days):
         return safety_stock(service_level, rmse, lead_time_days, cfg.bucket.days)
@@ -198,9 +216,29 @@ def run_scenarios(con: duckdb.DuckDBPyConnection, cycle_id: str, folder: Path, c
             }
         )
     table = compared(pd.DataFrame(rows))
+    if trial_run_id:
+        written = _write_trial(con, cycle_id, trial_run_id, table)
+    else:
+        written = replace_cycle_rows(con, "planning.scenario_comparison", cycle_id, table)
     return {
-        "scenario_comparison_rows": replace_cycle_rows(con, "planning.scenario_comparison", cycle_id, table),
+        "scenario_comparison_rows": written,
         "scenarios": [s.name for s in scenarios],
+        "scenarios_left_out": left_out,
         "base_parts_solved": len(base.parts) - base.reused,  # 0 when the plan stage ran in this process
         "markdown": markdown_table(table),
     }
+
+
+def _write_trial(con: duckdb.DuckDBPyConnection, cycle_id: str, run_id: str, table: pd.DataFrame) -> int:
+    """A trial's comparison beside the earlier trials of the cycle (each run keeps its rows)."""
+    frame = table.assign(cycle_id=cycle_id, run_id=run_id)
+    con.register("_trial", frame)
+    try:
+        con.execute("create schema if not exists planning")
+        con.execute("create table if not exists planning.scenario_trials as select * from _trial limit 0")
+        add_new_columns(con, "planning.scenario_trials", "_trial")
+        con.execute("delete from planning.scenario_trials where cycle_id = ? and run_id = ?", [cycle_id, run_id])
+        con.execute("insert into planning.scenario_trials by name select * from _trial")
+    finally:
+        con.unregister("_trial")
+    return len(frame)

@@ -11,7 +11,7 @@ aggregated as (
         order_bucket_date as bucket_date,
         sum(ordered_qty) as ordered_qty,
         sum(shipped_qty) as shipped_qty,
-        {{ round_to("sum(ordered_local_amount) / nullif(sum(ordered_qty), 0)", 4) }} as unit_price_amount,
+        {{ round_to(exact_sum("ordered_local_amount") ~ " / nullif(" ~ exact_sum("ordered_qty") ~ ", 0)", 4) }} as unit_price_amount,
         {{ sum_rounded("ordered_revenue_amount", 4) }} as ordered_revenue_amount,
         {{ sum_rounded("shipped_revenue_amount", 4) }} as shipped_revenue_amount,
         count(*) as order_lines,

@@ -58,7 +58,7 @@ recent_prices as (
     select
         sku_id,
         location_id,
-        {{ round_to("sum(shipped_revenue_amount) / nullif(sum(shipped_qty), 0)", 4) }} as net_price_amount
+        {{ round_to(exact_sum("shipped_revenue_amount") ~ " / nullif(" ~ exact_sum("shipped_qty") ~ ", 0)", 4) }} as net_price_amount
     from {{ ref('int_sales_orders_aggregated') }}
     where bucket_date >= {{ dbt.dateadd('month', -3, cycle_start_date()) }}
     group by sku_id, location_id

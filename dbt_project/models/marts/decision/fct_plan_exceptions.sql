@@ -6,6 +6,8 @@
 --   excess              closing stock above safety stock plus the next 3 buckets' demand (largest; at cost)
 --   capacity_overload   a resource planned beyond its regular hours, on overtime (EUR: overtime cost)
 --   budget_gap          a family's planned revenue more than 5% under budget in a month (EUR: the gap)
+--   forecast_capped     LightGBM's forecast ran past the series' plausible ceiling and was cut back (size: the
+--                       largest cut; EUR at net price): check the series' history and the consensus
 -- Severity, against the cycle's planned revenue R: high if EUR >= 0.5% of R, or >= 0.1% of R and it bites in
 -- the first two buckets (too late to react); medium if >= 0.1% of R; low otherwise.
 {%- set excess_cover_buckets = 3 %}
@@ -22,6 +24,11 @@ capacity as (
 
 financials as (
     select * from {{ ref('fct_plan_financials') }}
+),
+
+capped as (
+    select * from {{ ref('fct_consensus_demand') }}
+    where cycle_id = '{{ cycle_id() }}' and is_forecast_capped
 ),
 
 horizon as (
@@ -59,6 +66,16 @@ series_problems as (
     from series_buckets
     where cover_buckets = {{ excess_cover_buckets }}
         and closing_inventory_qty > safety_stock_qty + cover_demand_qty + 0.0001
+    union all
+    select 'forecast_capped', series_buckets.sku_id, series_buckets.location_id, family_id, region,
+        series_buckets.bucket_date,
+        capped.statistical_uncapped_qty - capped.statistical_forecast_qty,
+        (capped.statistical_uncapped_qty - capped.statistical_forecast_qty) * net_price_amount
+    from series_buckets
+    inner join capped
+        on series_buckets.sku_id = capped.sku_id
+        and series_buckets.location_id = capped.location_id
+        and series_buckets.bucket_date = capped.bucket_date
 ),
 
 series_exceptions as (

@@ -94,7 +94,7 @@ scales as (
         naive_steps.location_id,
         naive_steps.family_id,
         naive_steps.region,
-        {{ round_to('avg(naive_steps.step_qty * naive_steps.step_qty)', 4) }} as naive_mse
+        {{ round_to(exact_avg('naive_steps.step_qty * naive_steps.step_qty'), 4) }} as naive_mse
     from origins
     inner join naive_steps on naive_steps.bucket_date <= origins.cutoff_date
     group by
@@ -123,7 +123,7 @@ per_origin as (
         {{ sum_rounded('members.forecast_qty', 4) }} as forecast_qty,
         {{ sum_rounded('abs(members.forecast_qty - members.actual_qty)', 4) }} as abs_error_qty,
         {{ sum_rounded('members.series_abs_error_qty', 4) }} as series_abs_error_qty,
-        {{ round_to('sqrt(avg((members.forecast_qty - members.actual_qty) * (members.forecast_qty - members.actual_qty))'
+        {{ round_to('sqrt(' ~ exact_avg('(members.forecast_qty - members.actual_qty) * (members.forecast_qty - members.actual_qty)')
             ~ ' / nullif(max(scales.naive_mse), 0))', 6) }} as rmsse,
         sum(members.interval_rows) as interval_rows,
         sum(members.covered_rows) as covered_rows,
@@ -163,13 +163,13 @@ scored as (
         {{ sum_rounded('actual_qty', 4) }} as actual_qty,
         {{ sum_rounded('forecast_qty', 4) }} as forecast_qty,
         {{ sum_rounded('abs_error_qty', 4) }} as abs_error_qty,
-        {{ round_to('sum(abs_error_qty) / nullif(sum(actual_qty), 0)', 6) }} as wape,
-        {{ round_to('sum(series_abs_error_qty) / nullif(sum(actual_qty), 0)', 6) }} as series_wape,
-        {{ round_to('(sum(forecast_qty) - sum(actual_qty)) / nullif(sum(actual_qty), 0)', 6) }} as bias,
-        {{ round_to('avg(rmsse)', 6) }} as rmsse,
+        {{ round_to(exact_sum('abs_error_qty') ~ ' / nullif(' ~ exact_sum('actual_qty') ~ ', 0)', 6) }} as wape,
+        {{ round_to(exact_sum('series_abs_error_qty') ~ ' / nullif(' ~ exact_sum('actual_qty') ~ ', 0)', 6) }} as series_wape,
+        {{ round_to('(' ~ exact_sum('forecast_qty') ~ ' - ' ~ exact_sum('actual_qty') ~ ') / nullif(' ~ exact_sum('actual_qty') ~ ', 0)', 6) }} as bias,
+        {{ round_to(exact_sum('rmsse') ~ ' / nullif(count(rmsse), 0)', 6) }} as rmsse,
         sum(interval_rows) as interval_rows,
         {{ round_to('sum(covered_rows) / nullif(sum(interval_rows), 0)', 6) }} as interval_coverage_p10_p90,
-        {{ round_to('sum(pinball_qty) / nullif(3 * sum(interval_rows), 0)', 6) }} as pinball_loss_qty
+        {{ round_to(exact_sum('pinball_qty') ~ ' / nullif(3 * sum(interval_rows), 0)', 6) }} as pinball_loss_qty
     from per_origin
     group by cycle_id, model_name, {{ member }}
 ),

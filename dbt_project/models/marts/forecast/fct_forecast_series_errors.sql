@@ -37,7 +37,7 @@ per_series as (
         {{ sum_rounded("actual_qty", 6) }} as actual_qty,
         {{ sum_rounded("forecast_qty", 6) }} as forecast_qty,
         {{ sum_rounded("abs(forecast_qty - actual_qty)", 6) }} as abs_error_qty,
-        {{ round_to("sqrt(avg((forecast_qty - actual_qty) * (forecast_qty - actual_qty)))", 6) }} as rmse_qty
+        {{ round_to("sqrt(" ~ exact_avg("(forecast_qty - actual_qty) * (forecast_qty - actual_qty)") ~ ")", 6) }} as rmse_qty
     from paired
     group by cycle_id, model_name, sku_id, location_id, family_id, region
 )

@@ -26,8 +26,8 @@ rolled_up as (
         {{ sum_rounded('actual_qty', 4) }} as actual_qty,
         {{ sum_rounded('forecast_qty', 4) }} as forecast_qty,
         {{ sum_rounded('abs(forecast_qty - actual_qty)', 4) }} as series_abs_error_qty,
-        {{ round_to('avg(case when actual_qty > 0 then abs(forecast_qty - actual_qty) / actual_qty end)', 6) }} as mape,
-        {{ round_to('avg(abs(forecast_qty - actual_qty) / nullif(naive_scale_qty, 0))', 6) }} as mase
+        {{ round_to(exact_avg('case when actual_qty > 0 then abs(forecast_qty - actual_qty) / actual_qty end'), 6) }} as mape,
+        {{ round_to(exact_avg('abs(forecast_qty - actual_qty) / nullif(naive_scale_qty, 0)'), 6) }} as mase
     from scored
     group by {{ hierarchy_grouping_sets(['cycle_id', 'model_name', 'forecast_lag', 'bucket_date']) }}
 ),

@@ -107,8 +107,8 @@ forecast as (
 capacity as (
     select
         month_date,
-        {{ round_to('sum(used_hours) / nullif(sum(available_hours), 0)', 6) }} as capacity_utilization,
-        {{ round_to('sum(standard_hours) / nullif(sum(used_hours), 0)', 6) }} as production_efficiency
+        {{ round_to(exact_sum('used_hours') ~ ' / nullif(' ~ exact_sum('available_hours') ~ ', 0)', 6) }} as capacity_utilization,
+        {{ round_to(exact_sum('standard_hours') ~ ' / nullif(' ~ exact_sum('used_hours') ~ ', 0)', 6) }} as production_efficiency
     from {{ ref('fct_capacity_utilization') }}
     group by month_date
 ),
@@ -116,7 +116,7 @@ capacity as (
 attainment as (
     select
         month_date,
-        {{ round_to('sum(attained_qty) / nullif(sum(planned_qty), 0)', 6) }} as schedule_attainment
+        {{ round_to(exact_sum('attained_qty') ~ ' / nullif(' ~ exact_sum('planned_qty') ~ ', 0)', 6) }} as schedule_attainment
     from {{ ref('fct_schedule_attainment') }}
     group by month_date
 ),
