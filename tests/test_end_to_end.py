@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 
 from orchestration.definitions import defs
@@ -593,3 +594,51 @@ def test_two_cycles_started_together_in_a_new_home_each_publish_what_they_publis
         assert _published_rows(store, table, earlier, columns) == _published_rows(
             alone / "publish" / "sop.duckdb", table, earlier, columns
         ), table
+
+
+def test_the_next_cycle_without_its_months_files_is_blocked_naming_the_month_then_runs_once_they_land(env, tmp_path):
+    from dataclasses import replace
+
+    from sop.sample_company import generate
+
+    paths, instance, _, mp = env
+    home = tmp_path / "var"
+    shutil.copytree(paths.home, home)
+    mp.setenv("SOP_HOME", str(home))
+    next_paths = export_environment()
+    mp.setenv("SOP_WAREHOUSE", str(next_paths.warehouse))
+    before = next_paths.publish_db.read_bytes()
+    nxt = str(pd.Period(CYCLE, "M") + 1)
+    try:
+        blocked = run_cycle(nxt, instance)
+        assert not blocked.published and "raw__sales_orders_gx_sales_orders_suite" in blocked.failed_checks
+        assert next_paths.publish_db.read_bytes() == before
+        with duckdb.connect(str(next_paths.warehouse), read_only=True) as con:
+            (details,) = con.execute(
+                "select details from quality.validation_results where run_id = ? and entity = 'sales_orders' "
+                "and expectation = 'history_complete_every_month'",
+                [blocked.run_id],
+            ).fetchone()
+        assert f"sales_orders: {CYCLE}: no rows" in details
+        # accepted explicitly, it plans and says so where the plan is read
+        accepted = run_cycle(nxt, instance, tags={"sop/accept_incomplete": CYCLE})
+        assert accepted.published, accepted.errors
+        with duckdb.connect(str(next_paths.publish_db), read_only=True) as con:
+            logged = con.execute(
+                "select distinct plan_version, accepted_incomplete from publish_log where cycle_id = ?", [nxt]
+            ).fetchall()
+        assert logged == [(1, CYCLE)]
+        page = (next_paths.publish_dir / "pack" / f"{nxt}_v1.html").read_text()
+        assert f"Planned on history accepted as incomplete: {CYCLE}" in page
+        # the company's extract one month later: every entity has the month, and the cycle publishes
+        later = replace(SMALL, last_history_month=CYCLE)
+        write_landing(generate(later), next_paths.landing)
+        done = run_cycle(nxt, instance)
+    finally:
+        mp.setenv("SOP_HOME", str(paths.home))
+        mp.setenv("SOP_WAREHOUSE", str(paths.warehouse))
+    assert done.published, done.errors
+    with duckdb.connect(str(next_paths.publish_db), read_only=True) as con:
+        assert con.execute(
+            "select distinct accepted_incomplete from publish_log where cycle_id = ? and plan_version = 2", [nxt]
+        ).fetchall() == [(None,)]

@@ -245,3 +245,13 @@ def test_a_publish_on_a_full_disk_fails_and_leaves_the_store_and_the_disk_as_the
     assert len(failures) == 3 and all("File too large" in f or "space" in f for f in failures), failures
     assert sop_home.publish_db.read_bytes() == before
     assert _leftovers(sop_home) == [] and _versions_in_parquet(sop_home) == []
+
+
+def test_months_accepted_as_incomplete_are_recorded_in_publish_log(sop_home):
+    fake_warehouse(sop_home, "2026-01")
+    publish.run(sop_home, "2026-01", "complete")
+    publish.run(sop_home, "2026-01", "accepted", accepted_incomplete=["2025-11", "2025-12"])
+    assert read(sop_home, "select distinct plan_version, accepted_incomplete from publish_log order by 1") == [
+        (1, None),
+        (2, "2025-11,2025-12"),
+    ]
