@@ -309,6 +309,83 @@ CASES = [
         says="sales_orders_fix.csv row 2 (and 0 more): CHF has no fx_rates row for 2025-12",
         loaded=1,
     ),
+    # the contract's other rules, entity by entity
+    Case(
+        "a routing that makes nothing",
+        "routings",
+        {"routings_fix.csv": text("sku_id,plant_id,resource_id,units_per_hour\nSKU0001,P1,P1-L9,0\n")},
+        quarantined=[(2, "units_per_hour", "a rate must be above zero")],
+        loaded=0,
+    ),
+    Case(
+        "a routing for an unknown SKU",
+        "routings",
+        {"routings_fix.csv": text("sku_id,plant_id,resource_id,units_per_hour\nSKU9999,P1,P1-L1,10\n")},
+        quarantined=[(2, "sku_id", "unknown sku_id: not in products")],
+        loaded=0,
+    ),
+    Case(
+        "capacity hours no resource has",
+        "capacity",
+        {"capacity_fix.csv": text("plant_id,resource_id,month,available_hours\nP1,P1-L9,2026-01-01,5e6\n")},
+        quarantined=[(2, "available_hours", "above the maximum of 1e+06")],
+        loaded=0,
+    ),
+    Case(
+        "an FX rate of zero",
+        "fx_rates",
+        {"fx_rates_fix.csv": text("month,currency,rate_to_eur\n2026-01-01,CHF,0\n")},
+        quarantined=[(2, "rate_to_eur", "a rate must be above zero")],
+        loaded=0,
+    ),
+    Case(
+        "a product that ends before it launches",
+        "products",
+        {"products_fix.csv": text(PRODUCTS + "SKU9001,New,BEV,juice,1,2,2024-06-01,2024-01-01\n")},
+        quarantined=[(2, "end_date", "ends before it launches")],
+        loaded=0,
+    ),
+    Case(
+        "production for an unknown location",
+        "production",
+        {
+            "production_fix.csv": text(
+                "production_date,plant_id,resource_id,sku_id,location_id,produced_qty,run_hours\n"
+                "2025-12-01,P1,P1-L1,SKU0001,DC99,45,0.76\n"
+            )
+        },
+        quarantined=[(2, "location_id", "unknown location_id: not in locations")],
+        loaded=0,
+    ),
+    Case(
+        "an event without a name",
+        "calendar_events",
+        {"calendar_events_fix.csv": text("event_date,event_name,event_type\n2026-02-14,,cultural\n")},
+        quarantined=[(2, "event_name", "required value is empty")],
+        loaded=0,
+    ),
+    Case(
+        "a location without a currency",
+        "locations",
+        {"locations_fix.csv": text("location_id,location_name,region,country,currency\nDC77,New,Europe,DE,\n")},
+        quarantined=[(2, "currency", "required value is empty")],
+        warned_by="quarantined_at_most_1%_or_3_rows",
+        loaded=0,
+    ),
+    Case(
+        "a service level below one half",
+        "policies",
+        {"policies_fix.csv": text(POLICIES + "POL-X,,,DC01,0.3,7\n")},
+        quarantined=[(2, "target_service_level", "a service level must be above 0.5")],
+        loaded=0,
+    ),
+    Case(
+        "a budget with a fraction of a unit",
+        "budget",
+        {"budget_fix.csv": text(BUDGET + "2026-01-01,BEV,Europe,10.5,100.0\n")},
+        quarantined=[(2, "budget_qty", "not a whole number")],
+        loaded=0,
+    ),
     Case(
         "one bad row in a small policies file",
         "policies",
