@@ -416,14 +416,14 @@ def _print_validation(paths, run_id: str) -> None:
         )
     if not rows:
         return
-    table = Table("entity", "severity", "check", "found", "where (first examples)", title="Validation findings")
+    # lines, not a table: they stay whole in a log and in a narrow terminal
+    console.print("[bold]Validation findings[/bold] (quality.validation_results; the page under quality/<cycle>/):")
     for entity, severity, expectation, observed, details in rows:
         sample = json.loads(details or "{}").get("sample") or []
         colour = "red" if severity == "error" else "yellow"
-        table.add_row(
-            entity, f"[{colour}]{severity}[/{colour}]", expectation, observed or "", "\n".join(map(str, sample))
-        )
-    console.print(table, soft_wrap=True)
+        console.print(f"  [{colour}]{severity}[/{colour}] {entity}: {expectation}: {observed or ''}", soft_wrap=True)
+        for example in sample:
+            console.print(f"      {example}", soft_wrap=True, highlight=False)
 
 
 def _print_summary(summary: dict) -> None:
