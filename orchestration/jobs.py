@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import dagster as dg
 
 from orchestration.monitoring.freshness import freshness_checks
@@ -9,34 +11,39 @@ from orchestration.partitions import cycle_partitions
 TRIALS = dg.AssetSelection.assets(["planning", "scenario_trials"])
 CYCLE_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks) - TRIALS
 
-# The whole cycle for one month. In-process on purpose: the default multiprocess executor starts a process
-# per step that re-imports the code location (seconds each, ~30 steps), and DuckDB takes one writer anyway.
-sop_cycle = dg.define_asset_job(
-    "sop_cycle",
-    selection=CYCLE_SELECTION,
-    partitions_def=cycle_partitions,
-    executor_def=dg.in_process_executor,
-    description="One monthly S&OP cycle: ingest, validate, transform, forecast, plan, publish.",
+
+def _monthly_job(name: str, selection: dg.AssetSelection, description: str) -> dg.UnresolvedAssetJobDefinition:
+    """A job over one cycle (partition). In-process on purpose: the default multiprocess executor starts a
+    process per step that re-imports the code location (seconds each, ~30 steps), and DuckDB takes one writer
+    anyway."""
+    return dg.define_asset_job(
+        name,
+        selection=selection,
+        partitions_def=cycle_partitions,
+        executor_def=dg.in_process_executor,
+        description=description,
+    )
+
+
+# The whole cycle for one month.
+sop_cycle = _monthly_job(
+    "sop_cycle", CYCLE_SELECTION, "One monthly S&OP cycle: ingest, validate, transform, forecast, plan, publish."
 )
 
 # On the 2nd of each month at 06:00, plan the month that just started from the data up to its eve.
 monthly_cycle_schedule = dg.build_schedule_from_partitioned_job(sop_cycle, hour_of_day=6, day_of_month=2)
 
 # Ingest and validate only: what a landing file triggers. Planning runs by schedule or on demand.
-landing_ingest = dg.define_asset_job(
+landing_ingest = _monthly_job(
     "landing_ingest",
-    selection=dg.AssetSelection.groups("ingest") - dg.AssetSelection.checks(*freshness_checks),
-    partitions_def=cycle_partitions,
-    executor_def=dg.in_process_executor,
-    description="Load new landing files into raw tables and validate them (GX checks), for one cycle.",
+    dg.AssetSelection.groups("ingest") - dg.AssetSelection.checks(*freshness_checks),
+    "Load new landing files into raw tables and validate them (GX checks), for one cycle.",
 )
 
 # What-if scenario files tried against a cycle's base plan (`sop scenario`): its own job, so its runs are never
 # taken for cycle runs (sop status lists sop_cycle's), and its own table (planning.scenario_trials).
-scenario_trial = dg.define_asset_job(
+scenario_trial = _monthly_job(
     "scenario_trial",
-    selection=TRIALS,
-    partitions_def=cycle_partitions,
-    executor_def=dg.in_process_executor,
-    description="Plan scenario files against a cycle's base plan, outside the cycle (nothing is published).",
+    TRIALS,
+    "Plan scenario files against a cycle's base plan, outside the cycle (nothing is published).",
 )

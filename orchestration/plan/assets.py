@@ -62,30 +62,20 @@ def supply_plan(context: dg.AssetExecutionContext, sop: SopHome):
         )
 
 
-@dg.asset(
-    key=["planning", "scenario_comparison"],
-    description=(
-        "What-if scenarios (scenarios/*.yaml: demand shocks, capacity loss, price and FX changes, longer lead "
-        "times) planned with the same LP as the base plan, side by side with it: revenue, margin, fill rate, "
-        "inventory value, utilization, shortages."
-    ),
-    group_name="plan",
-    kinds={"highs", "duckdb"},
-    owners=["team:supply-planning"],
-    deps=[["planning", name] for name in PLAN_TABLES],
-    partitions_def=cycle_partitions,
-    backfill_policy=one_cycle_per_run,
-    pool=WAREHOUSE_POOL,
-    retry_policy=TRANSIENT_RETRY,
-)
-def scenario_comparison(context: dg.AssetExecutionContext, sop: SopHome) -> dg.MaterializeResult:
-    from sop.settings import scenarios_dir
-    from sop.stages import plan
+# what the cycle's scenario comparison and `sop scenario`'s trials share: both plan scenario files with the
+# base plan's LP, after the plan
+SCENARIO_ASSET = {
+    "group_name": "plan",
+    "kinds": {"highs", "duckdb"},
+    "owners": ["team:supply-planning"],
+    "deps": [["planning", name] for name in PLAN_TABLES],
+    "partitions_def": cycle_partitions,
+    "backfill_policy": one_cycle_per_run,
+    "pool": WAREHOUSE_POOL,
+}
 
-    with final_errors(), sop.warehouse() as con:
-        summary = plan.run_scenarios(con, context.partition_key, scenarios_dir())
-    for reason in summary["scenarios_left_out"].values():
-        context.log.warning(f"scenario left out of the comparison: {reason}")
+
+def _scenario_result(summary: dict) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": summary["scenario_comparison_rows"],
@@ -95,6 +85,27 @@ def scenario_comparison(context: dg.AssetExecutionContext, sop: SopHome) -> dg.M
             "comparison": dg.MetadataValue.md(summary["markdown"]),
         }
     )
+
+
+@dg.asset(
+    key=["planning", "scenario_comparison"],
+    description=(
+        "What-if scenarios (scenarios/*.yaml: demand shocks, capacity loss, price and FX changes, longer lead "
+        "times) planned with the same LP as the base plan, side by side with it: revenue, margin, fill rate, "
+        "inventory value, utilization, shortages."
+    ),
+    retry_policy=TRANSIENT_RETRY,
+    **SCENARIO_ASSET,
+)
+def scenario_comparison(context: dg.AssetExecutionContext, sop: SopHome) -> dg.MaterializeResult:
+    from sop.settings import scenarios_dir
+    from sop.stages import plan
+
+    with final_errors(), sop.warehouse() as con:
+        summary = plan.run_scenarios(con, context.partition_key, scenarios_dir())
+    for reason in summary["scenarios_left_out"].values():
+        context.log.warning(f"scenario left out of the comparison: {reason}")
+    return _scenario_result(summary)
 
 
 class ScenarioTrialConfig(dg.Config):
@@ -108,23 +119,11 @@ class ScenarioTrialConfig(dg.Config):
         "planning.scenario_trials, one set of rows per run (run_id). Never published, and never part of the cycle: "
         "the cycle's own scenario_comparison and its published tables stay as they were."
     ),
-    group_name="plan",
-    kinds={"highs", "duckdb"},
-    owners=["team:supply-planning"],
-    deps=[["planning", name] for name in PLAN_TABLES],
-    partitions_def=cycle_partitions,
-    backfill_policy=one_cycle_per_run,
-    pool=WAREHOUSE_POOL,
+    **SCENARIO_ASSET,
 )
 def scenario_trials(context: dg.AssetExecutionContext, config: ScenarioTrialConfig, sop: SopHome):
     from sop.stages import plan
 
     with final_errors(), sop.warehouse() as con:
         summary = plan.run_scenarios(con, context.partition_key, Path(config.folder), trial_run_id=context.run_id)
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": summary["scenario_comparison_rows"],
-            "scenarios": ", ".join(summary["scenarios"]),
-            "comparison": dg.MetadataValue.md(summary["markdown"]),
-        }
-    )
+    return _scenario_result(summary)
