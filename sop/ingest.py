@@ -2,8 +2,10 @@
 
 Every file is identified by its content hash: loading the same bytes twice is a no-op. A new version of a file
 (same name, new content) supersedes the old one for downstream use, and both stay on record in
-``raw._loads`` and in the archive folder. Rows whose values cannot be cast to the contract's types, or that
-miss a required value, go to ``quarantine.<entity>`` with the file, row number, column and reason.
+``raw._loads`` and in the archive folder; landing an earlier version again (the last good extract after a bad
+one) makes it current again (``action = 'reverted'``). No file name or header is ever part of the SQL text.
+Rows whose values cannot be cast to the contract's types, break a rule, or miss a required value, go to
+``quarantine.<entity>`` with the file, row number, column and reason.
 """
 
 from __future__ import annotations
@@ -84,13 +86,13 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing: Path, arch
 
 def load_file(con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, archive: Path) -> LoadResult:
     digest = file_hash(path)
+    if _current(con, entity.name, digest):
+        return LoadResult(entity.name, path.name, digest, 0, 0, skipped=True)
     earlier = con.execute(
-        "select archived_path, loaded_rows, quarantined_rows, superseded_at is null from raw._loads "
+        "select archived_path, loaded_rows, quarantined_rows from raw._loads "
         "where entity = ? and content_hash = ? order by loaded_at desc limit 1",
         [entity.name, digest],
     ).fetchone()
-    if earlier and (earlier[3] or _current(con, entity.name, digest)):
-        return LoadResult(entity.name, path.name, digest, 0, 0, skipped=True)
     if earlier:  # content loaded before and superseded since: going back to it makes it current again
         return _revert(con, entity, path, digest, earlier)
 
@@ -140,7 +142,7 @@ def _make_current(con, entity: str, name: str, digest: str, kept: str, at: datet
 def _revert(con, entity: Entity, path: Path, digest: str, earlier: tuple) -> LoadResult:
     """A file whose content was loaded before, then superseded: its rows are still in raw.<entity> (and its
     quarantined rows in quarantine.<entity>), so the version is made current again without reloading it."""
-    archived, good, bad, _ = earlier
+    archived, good, bad = earlier
     at = datetime.now(UTC).replace(tzinfo=None)
     con.execute("begin")
     try:

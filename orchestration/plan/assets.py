@@ -65,7 +65,6 @@ def supply_plan(context: dg.AssetExecutionContext, sop: SopHome):
 # what the cycle's scenario comparison and `sop scenario`'s trials share: both plan scenario files with the
 # base plan's LP, after the plan
 SCENARIO_ASSET = {
-    "group_name": "plan",
     "kinds": {"highs", "duckdb"},
     "owners": ["team:supply-planning"],
     "deps": [["planning", name] for name in PLAN_TABLES],
@@ -94,6 +93,7 @@ def _scenario_result(summary: dict) -> dg.MaterializeResult:
         "times) planned with the same LP as the base plan, side by side with it: revenue, margin, fill rate, "
         "inventory value, utilization, shortages."
     ),
+    group_name="plan",
     retry_policy=TRANSIENT_RETRY,
     **SCENARIO_ASSET,
 )
@@ -119,6 +119,7 @@ class ScenarioTrialConfig(dg.Config):
         "planning.scenario_trials, one set of rows per run (run_id). Never published, and never part of the cycle: "
         "the cycle's own scenario_comparison and its published tables stay as they were."
     ),
+    group_name="what_if",  # beside the cycle's groups, not in them: no cycle step plans it
     **SCENARIO_ASSET,
 )
 def scenario_trials(context: dg.AssetExecutionContext, config: ScenarioTrialConfig, sop: SopHome):
