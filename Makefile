@@ -50,7 +50,8 @@ test-distributed: prepare java
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-distributed.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m pytest -m distributed; status=$$?; \
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock; exit $$status
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock; \
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .; exit $$status
 
 # The full cycle at 1k and 10k series, stage by stage, direct and through Dagster (BENCH_SIZES=1k,10k,100k
 # adds the 100k size); prints a table, writes benchmarks/results/scale_benchmark.json.
