@@ -15,10 +15,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from expectations.suites import ERROR, WARNING
 from sop.contract import ENTITIES, REPORTING_CURRENCY, Entity
 from sop.ingest import current_rows_sql
-
-ERROR, WARNING = "error", "warning"
 
 # A month with fewer rows than this share of the median of the (up to) twelve months before it is an incomplete
 # extract, unless the same month a year earlier was as low (a seasonal business).
@@ -118,7 +117,7 @@ def completeness(
     )
 
 
-def magnitude(con: duckdb.DuckDBPyConnection, entity: Entity, cycle_id: str | None) -> dict | None:
+def magnitude(con: duckdb.DuckDBPyConnection, entity: Entity) -> dict | None:
     """Rows whose quantity is over MAX_TIMES_SERIES_HIGH times the largest monthly total of their series in any
     other month (series with at least MIN_SERIES_MONTHS other months)."""
     if not (entity.magnitude_column and entity.series_key and entity.window_column):
@@ -202,7 +201,7 @@ def checks(
     con: duckdb.DuckDBPyConnection, entity_name: str, cycle_id: str | None, accepted: frozenset[str] = frozenset()
 ) -> list[dict]:
     entity = ENTITIES[entity_name]
-    found = [magnitude(con, entity, cycle_id), fx_coverage(con, entity)]
+    found = [magnitude(con, entity), fx_coverage(con, entity)]
     if cycle_id:
         found.append(completeness(con, entity, cycle_id, accepted))
     return [r for r in found if r is not None]

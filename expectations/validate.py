@@ -123,16 +123,15 @@ def validate_entity(
     share = quarantined / max(loaded + quarantined, 1)
     too_many = share > MAX_QUARANTINED_SHARE and quarantined > MAX_QUARANTINED_ROWS
     outcome.results.append(
-        {
-            "expectation": f"quarantined_at_most_{MAX_QUARANTINED_SHARE:.0%}_or_{MAX_QUARANTINED_ROWS}_rows",
-            "kwargs": {"quarantined_rows": int(quarantined), "loaded_rows": int(loaded)},
-            "severity": ERROR if too_many else WARNING,
-            "success": not quarantined,
-            "unexpected_count": int(quarantined),
-            "unexpected_sample": [],
-            "observed_value": f"{share:.2%} of rows quarantined (see quarantine.{entity_name})",
-            "exception": None,
-        }
+        history.result(
+            f"quarantined_at_most_{MAX_QUARANTINED_SHARE:.0%}_or_{MAX_QUARANTINED_ROWS}_rows",
+            not quarantined,
+            f"{share:.2%} of rows quarantined (see quarantine.{entity_name})",
+            count=int(quarantined),
+            severity=ERROR if too_many else WARNING,
+            quarantined_rows=int(quarantined),
+            loaded_rows=int(loaded),
+        )
     )
     outcome.results += history.checks(con, entity_name, cycle_id, accepted_incomplete)
     for r in outcome.results:  # say which keys, in which files and rows
@@ -161,17 +160,12 @@ def volume_drift(con: duckdb.DuckDBPyConnection, entity_name: str, cycle_id: str
     con.execute("delete from quality.entity_volumes where entity = ? and cycle_id = ?", [entity_name, cycle_id])
     con.execute("insert into quality.entity_volumes values (?, ?, ?, now())", [cycle_id, entity_name, rows])
     change = (rows / previous[1] - 1) if previous and previous[1] else None
-    return {
-        "expectation": f"volume_within_{MAX_VOLUME_DRIFT:.0%}_of_previous_cycle",
-        "kwargs": {
-            "rows": rows,
-            "previous_cycle": previous[0] if previous else None,
-            "previous_rows": previous[1] if previous else None,
-        },
-        "severity": WARNING,
-        "success": change is None or abs(change) <= MAX_VOLUME_DRIFT,
-        "unexpected_count": None,
-        "unexpected_sample": [],
-        "observed_value": "no earlier cycle" if change is None else f"{change:+.1%} rows vs {previous[0]}",
-        "exception": None,
-    }
+    return history.result(
+        f"volume_within_{MAX_VOLUME_DRIFT:.0%}_of_previous_cycle",
+        change is None or abs(change) <= MAX_VOLUME_DRIFT,
+        "no earlier cycle" if change is None else f"{change:+.1%} rows vs {previous[0]}",
+        severity=WARNING,
+        rows=rows,
+        previous_cycle=previous[0] if previous else None,
+        previous_rows=previous[1] if previous else None,
+    )
