@@ -14,7 +14,7 @@ from sop.cycles import ACCEPT_INCOMPLETE_TAG, CycleError, parse_cycle
 from sop.settings import export_environment
 
 app = typer.Typer(help="Open S&OP: run monthly Sales & Operations Planning cycles.", no_args_is_help=True)
-console = Console()
+console = Console(soft_wrap=True)  # whole lines in logs and narrow terminals alike
 
 BUCKET_HELP = "Planning bucket: month or week (default: $SOP_BUCKET, else the data set's own, else month)."
 
@@ -353,6 +353,13 @@ def _run(
     def waiting(holder: dict) -> None:
         console.print(f"Waiting for {holder.get('who', 'another run')} (pid {holder.get('pid', '?')}) to finish…")
 
+    import uuid
+
+    from orchestration.terminal import StageProgress, output_to
+
+    run_id = str(uuid.uuid4())
+    log = paths.home / "logs" / f"{job}_{cycle}_{run_id[:8]}.log"
+    console.print(f"{what} {cycle}: Dagster run {run_id[:8]}; dbt's and Dagster's full log: {log}")
     started = time.perf_counter()
     # before the instance is opened: two processes creating a new home's instance at once race on its tables
     with one_cycle_at_a_time(paths.home, f"`sop` {what.lower()} {cycle}", waiting):
@@ -360,7 +367,18 @@ def _run(
             ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))
             instance = dg.DagsterInstance.get()
         with instance:
-            run = run_cycle(cycle, instance, job_name=job, tags=tags, asset_selection=selection, run_config=run_config)
+            with output_to(log) as terminal, StageProgress(instance, run_id, terminal):
+                run = run_cycle(
+                    cycle,
+                    instance,
+                    job_name=job,
+                    tags=tags,
+                    asset_selection=selection,
+                    run_config=run_config,
+                    run_id=run_id,
+                )
+            if not run.success:
+                _record_failure(instance, run, paths)
     elapsed = time.perf_counter() - started
     ok = run.published if job == "sop_cycle" and selection is None else run.success
     _print_validation(paths, run.run_id)
@@ -377,7 +395,7 @@ def _run(
         )
         console.print(
             f"[red]{what} {cycle} did not complete[/red]: {why} (run {run.run_id}).{said}\n"
-            "The last published plan is unchanged. Details: `make ui`, or the log above.",
+            f"The last published plan is unchanged. Details: `make ui`, or the log {log}",
             soft_wrap=True,
         )
         if stop_on_failure:
@@ -387,9 +405,20 @@ def _run(
         "run_id": run.run_id,
         "seconds": elapsed,
         "paths": paths,
+        "log": log,
         "published": run.published,
         "success": ok,
     }
+
+
+def _record_failure(instance, run, paths) -> None:
+    """Every failed run the CLI started, of any job, in failed_runs.jsonl (as the sensor records the others)."""
+    from orchestration.monitoring.sensors import failure_record, record_failed_run
+
+    message = "; ".join(f"{step}: {text.splitlines()[0][:300]}" for step, text in run.errors.items()) or "run failed"
+    record_failed_run(
+        paths.failed_runs_log, failure_record(instance.get_run_by_id(run.run_id), message, run.failed_steps)
+    )
 
 
 def _print_validation(paths, run_id: str) -> None:
@@ -427,41 +456,47 @@ def _print_validation(paths, run_id: str) -> None:
 
 
 def _print_summary(summary: dict) -> None:
+    """What a cycle published, in a screen: the plan's headline, the forecast's verdict per level, where to look."""
     import duckdb
 
-    paths = summary["paths"]
+    from sop.stages.accuracy_summary import level_lines
+
+    paths, cycle = summary["paths"], summary["cycle"]
     with duckdb.connect(str(paths.publish_db), read_only=True) as con:
-        version = con.execute(
-            "select max(plan_version) from publish_log where cycle_id = ?", [summary["cycle"]]
-        ).fetchone()[0]
-        counts = con.execute(
-            "select table_name, row_count from publish_log where cycle_id = ? and plan_version = ? order by 1",
-            [summary["cycle"], version],
+        version = con.execute("select max(plan_version) from publish_log where cycle_id = ?", [cycle]).fetchone()[0]
+        where = "where cycle_id = ? and plan_version = ?"
+        tables, rows = con.execute(
+            f"select count(*), sum(row_count) from publish_log {where}", [cycle, version]
+        ).fetchone()
+        revenue, margin, demand, short, lost = con.execute(
+            "select sum(revenue_amount), sum(margin_amount), sum(demand_qty), sum(shortage_qty), "
+            f"sum(lost_revenue_amount) from plan_financials {where} and aggregation_level = 'total'",
+            [cycle, version],
+        ).fetchone()
+        exceptions = con.execute(
+            f"select severity, count(*) from plan_exceptions {where} group by 1 order by 1", [cycle, version]
         ).fetchall()
-        wape = con.execute(
-            "select model_name, wape, rmsse, bias from forecast_accuracy "
-            "where cycle_id = ? and plan_version = ? and aggregation_level = 'total' order by wape",
-            [summary["cycle"], version],
-        ).fetchall()
+        accuracy = con.execute(f"select * from forecast_accuracy {where}", [cycle, version]).df()
+    by_severity = ", ".join(f"{n} {severity}" for severity, n in exceptions) or "none"
+    pack = paths.publish_dir / "pack" / f"{cycle}_v{version}.html"
     console.print(
-        f"\nCycle {summary['cycle']} published as plan_version {version} "
-        f"(Dagster run {summary['run_id'][:8]}, {summary['seconds']:.1f}s)."
+        f"\n[bold]Cycle {cycle} published as plan_version {version}[/bold] in {summary['seconds']:.0f} s "
+        f"(Dagster run {summary['run_id'][:8]}): {tables} tables, {rows:,} rows.\n"
+        f"Plan over the horizon: demand {demand or 0:,.0f} units, revenue {revenue or 0:,.0f} EUR, margin "
+        f"{margin or 0:,.0f} EUR; unmet {short or 0:,.0f} units ({lost or 0:,.0f} EUR of revenue lost); "
+        f"exceptions: {by_severity}.\n"
+        "Forecast accuracy in the backtest (WAPE = absolute error / actual demand, lower is better; every model "
+        "on the same windows; the plan uses LightGBM everywhere):"
     )
-    table = Table("published table", "rows")
-    for name, n in counts:
-        table.add_row(name, f"{n:,}")
-    console.print(table)
-    acc = Table("model", "WAPE (backtest windows)", "RMSSE", "bias")
-    for model, w, r, b in wape:
-        acc.add_row(model, f"{w:.3f}", f"{r:.3f}", f"{b:+.3f}")
-    console.print(acc)
-    pack = paths.publish_dir / "pack" / f"{summary['cycle']}_v{version}.html"
+    for line in level_lines(accuracy):
+        console.print(line)
     console.print(
-        f"Published tables: {paths.publish_db} (DuckDB, read-only for BI)\n"
-        f"                  {paths.publish_parquet}/<table>/cycle_id=.../plan_version=.../data.parquet\n"
-        f"Executive S&OP pack: {pack}\n"
-        f"Open the Dagster UI with `make ui` (instance: {paths.dagster_home}).",
-        soft_wrap=True,
+        "  RMSSE, bias, intervals and every series: the forecast_accuracy table (docs/forecasting.md).\n"
+        f"Executive pack:   {pack}\n"
+        f"Published tables: {paths.publish_db} (read-only for BI; what each answers: docs/tables.md)\n"
+        f"Dagster UI:       make ui, then http://127.0.0.1:3000 (stop it with Ctrl-C)\n"
+        f"Full log:         {summary['log']}\n"
+        "Next month:       docs/operations.md (sop generate --last-month ..., then sop run-cycle ...)"
     )
 
 

@@ -38,6 +38,7 @@ def run_cycle(
     tags: dict[str, str] | None = None,
     asset_selection: list[dg.AssetKey] | None = None,
     run_config: dict | None = None,
+    run_id: str | None = None,
 ) -> CycleRun:
     """Run a partitioned job (the whole cycle by default) for one cycle, recorded in ``instance``."""
     from orchestration.definitions import defs
@@ -53,6 +54,7 @@ def run_cycle(
         # which process runs it, so that the next run can tell a killed one from a running one
         tags={**(tags or {}), "sop/host": socket.gethostname(), "sop/pid": str(os.getpid())},
         asset_selection=asset_selection,
+        run_id=run_id,
         run_config={**(run_config or {}), "loggers": {"console": {"config": {"log_level": log_level}}}},
     )
     events = result.all_events

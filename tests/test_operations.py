@@ -174,3 +174,30 @@ def test_a_run_of_the_same_home_waits_for_the_one_holding_it_without_spinning(tm
     assert first.poll() is None and second.poll() is None
     assert second.stdout.readline().strip() == "holding"  # once the first let go
     assert first.wait(timeout=30) == 0 and second.wait(timeout=30) == 0
+
+
+def test_a_failed_run_of_any_cli_command_is_recorded_once_with_its_log_kept_apart(sop_home, tmp_path):
+    """`sop ingest` of a bad file: its landing_ingest run fails; the CLI prints stage lines, not dbt's or
+    Dagster's logs, names the log file that has them, and records the run in failed_runs.jsonl once."""
+    from orchestration.monitoring.sensors import record_failed_run
+
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "products.csv").write_text("sku_id,family_id\nSKU1\n")  # too few columns, and no other input
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "sop"), "ingest", str(folder), "--cycle", "2026-01"],
+        env={**os.environ, "SOP_HOME": str(sop_home.home)},
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "✗ ingest and validate" in out.stdout and " - dagster - " not in out.stdout + out.stderr, out.stdout
+    (log,) = (sop_home.home / "logs").glob("landing_ingest_2026-01_*.log")
+    assert str(log) in out.stdout and " - dagster - " in log.read_text()
+    (line,) = sop_home.failed_runs_log.read_text().splitlines()
+    record = json.loads(line)
+    assert record["job"] == "landing_ingest" and record["cycle_id"] == "2026-01" and record["failed_steps"]
+    assert log.name.endswith(f"{record['run_id'][:8]}.log")
+    # the sensor, seeing the same run later, does not record it twice
+    assert not record_failed_run(sop_home.failed_runs_log, record)
+    assert len(sop_home.failed_runs_log.read_text().splitlines()) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 
@@ -22,6 +23,17 @@ def failure_record(run: dg.DagsterRun, message: str, failed_steps: list[str]) ->
     }
 
 
+def record_failed_run(log: Path, record: dict) -> bool:
+    """Append a failed run's record to the log once: the CLI records the runs it started as they end, the sensor
+    (when `make ui` runs the daemon) every failed run, so either may come second."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    if log.exists() and any(json.loads(line).get("run_id") == record["run_id"] for line in log.open() if line.strip()):
+        return False
+    with log.open("a") as f:
+        f.write(json.dumps(record, sort_keys=True) + "\n")
+    return True
+
+
 @dg.run_failure_sensor(
     name="failed_runs_sensor",
     monitor_all_code_locations=False,
@@ -35,9 +47,7 @@ def failed_runs_sensor(context: dg.RunFailureSensorContext) -> None:
     message = context.failure_event.message or "run failed"
     record = failure_record(run, message, failed_steps)
     log = paths().failed_runs_log
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a") as f:
-        f.write(json.dumps(record, sort_keys=True) + "\n")
+    record_failed_run(log, record)
     context.log.error(
         f"S&OP run {run.run_id[:8]} ({run.job_name}, cycle {record['cycle_id'] or '-'}) failed"
         f" in {', '.join(failed_steps) or 'no step'}: {message} (recorded in {log})"
