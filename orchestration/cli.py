@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sop.cycles import ACCEPT_INCOMPLETE_TAG, CycleError, parse_cycle
+from sop.cycles import ACCEPT_INCOMPLETE_TAG, CycleError, parse_cycle, remember_cycle
 from sop.settings import export_environment
 
 app = typer.Typer(help="Open S&OP: run monthly Sales & Operations Planning cycles.", no_args_is_help=True)
@@ -163,7 +163,6 @@ def ingest(
     """
     import shutil
 
-    from orchestration.partitions import cycle_partitions
     from sop.contract import ENTITIES
     from sop.ingest import landing_files
 
@@ -176,7 +175,9 @@ def ingest(
     for path in files:
         shutil.copy2(path, paths.landing / path.name)
     console.print(f"Copied {len(files)} file(s) to {paths.landing}.")
-    summary = _run(cycle or cycle_partitions.get_last_partition_key(), job="landing_ingest", stop_on_failure=False)
+    summary = _run(
+        cycle or time.strftime("%Y-%m", time.gmtime()), job="landing_ingest", stop_on_failure=False
+    )  # this month's
     _print_quarantine(paths)
     if not summary["success"]:
         console.print(f"Rows in quarantine.<entity> say why; the validation page: {paths.quality}/{summary['cycle']}/")
@@ -357,6 +358,10 @@ def _run(
 
     from orchestration.terminal import StageProgress, output_to
 
+    try:  # the home's cycles start at its first: one line, before anything loads, when the cycle cannot be one
+        remember_cycle(paths.home, cycle)
+    except CycleError as e:
+        raise typer.BadParameter(str(e)) from None
     run_id = str(uuid.uuid4())
     log = paths.home / "logs" / f"{job}_{cycle}_{run_id[:8]}.log"
     console.print(f"{what} {cycle}: Dagster run {run_id[:8]}; dbt's and Dagster's full log: {log}")

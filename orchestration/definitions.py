@@ -49,7 +49,7 @@ defs = dg.Definitions(
         published_plan,
         executive_pack,
     ],
-    asset_checks=[*gx_checks, *freshness_checks],
+    asset_checks=[*gx_checks, freshness_checks],
     jobs=[sop_cycle, landing_ingest, scenario_trial],
     schedules=[monthly_cycle_schedule],
     sensors=[build_landing_sensor(landing_ingest), failed_runs_sensor, freshness_sensor],

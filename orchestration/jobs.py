@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.monitoring.freshness import freshness_checks
+from orchestration.monitoring.freshness import INPUTS_DUE, SCHEDULE_NAME, freshness_checks
 from orchestration.partitions import cycle_partitions
 
 # Every asset and its data checks; the freshness checks ask whether the latest cycle arrived on time, which is
 # the freshness sensor's question, not a step of a cycle (a backfilled past cycle would fail them all).
 # Scenario trials (`sop scenario`) are planned on demand against a cycle that already ran, never as its step.
 TRIALS = dg.AssetSelection.assets(["planning", "scenario_trials"])
-CYCLE_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks) - TRIALS
+CYCLE_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.checks(freshness_checks) - TRIALS
 
 
 def _monthly_job(name: str, selection: dg.AssetSelection, description: str) -> dg.UnresolvedAssetJobDefinition:
@@ -30,13 +30,15 @@ sop_cycle = _monthly_job(
     "sop_cycle", CYCLE_SELECTION, "One monthly S&OP cycle: ingest, validate, transform, forecast, plan, publish."
 )
 
-# On the 2nd of each month at 06:00, plan the month that just started from the data up to its eve.
-monthly_cycle_schedule = dg.build_schedule_from_partitioned_job(sop_cycle, hour_of_day=6, day_of_month=2)
+# When a month's inputs are due (its 2nd, 06:00), plan the month that just started from the data up to its eve.
+monthly_cycle_schedule = dg.build_schedule_from_partitioned_job(
+    sop_cycle, name=SCHEDULE_NAME, hour_of_day=INPUTS_DUE.hour, day_of_month=INPUTS_DUE.day
+)
 
 # Ingest and validate only: what a landing file triggers. Planning runs by schedule or on demand.
 landing_ingest = _monthly_job(
     "landing_ingest",
-    dg.AssetSelection.groups("ingest") - dg.AssetSelection.checks(*freshness_checks),
+    dg.AssetSelection.groups("ingest") - dg.AssetSelection.checks(freshness_checks),
     "Load new landing files into raw tables and validate them (GX checks), for one cycle.",
 )
 

@@ -41,10 +41,17 @@ def run_cycle(
     run_id: str | None = None,
 ) -> CycleRun:
     """Run a partitioned job (the whole cycle by default) for one cycle, recorded in ``instance``."""
-    from orchestration.definitions import defs
-    from sop.cycles import parse_cycle
+    from sop.cycles import CycleError, parse_cycle, remember_cycle
+    from sop.settings import paths
 
     parse_cycle(cycle_id)  # a one-line error before Dagster resolves anything
+    remember_cycle(paths().home, cycle_id)  # before the definitions (and their partitions) first load
+    from orchestration.definitions import defs
+    from orchestration.partitions import cycle_partitions
+
+    if not cycle_partitions.has_partition_key(cycle_id):
+        start = cycle_partitions.get_first_partition_key()
+        raise CycleError(f"cycle {cycle_id} is outside {start}..now, the cycles this process loaded: run it anew")
 
     recover_dead_runs(instance)
     result = defs.resolve_job_def(job_name).execute_in_process(

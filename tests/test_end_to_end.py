@@ -321,6 +321,13 @@ def test_the_data_dictionary_describes_every_published_column_and_where_it_comes
         assert (copied["source_column"] == PUBLISHED[table] + "." + copied["column_name"]).all()
     fill = dictionary.set_index(["table_name", "column_name"]).loc[("kpi_scorecard", "fill_rate"), "description"]
     assert "shipped" in fill.lower()  # the dbt model's own words
+    # the UI shows each published asset's columns as the dictionary has them, descriptions included
+    _, instance, *_ = env
+    for table in PUBLISHED:
+        schema = _metadata(instance, "publish", table)["dagster/column_schema"].value
+        shown = {(c.name, c.type, c.description) for c in schema.columns}
+        rows = dictionary[dictionary["table_name"] == table]
+        assert shown == set(zip(rows["column_name"], rows["data_type"], rows["description"], strict=True)), table
 
 
 def _metadata(instance, *key):

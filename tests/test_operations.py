@@ -201,3 +201,29 @@ def test_a_failed_run_of_any_cli_command_is_recorded_once_with_its_log_kept_apar
     # the sensor, seeing the same run later, does not record it twice
     assert not record_failed_run(sop_home.failed_runs_log, record)
     assert len(sop_home.failed_runs_log.read_text().splitlines()) == 1
+
+
+def test_freshness_is_judged_against_the_cycle_being_planned_not_the_clock():
+    from datetime import UTC, datetime
+
+    from orchestration.monitoring.freshness import DUE, PLAN_DUE, evaluate
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert evaluate(instance) == []  # no cycle run yet: nothing is due
+        # a demo planned a past cycle and published everything for it
+        instance.add_run(dg.DagsterRun(job_name="sop_cycle", tags={"dagster/partition": "2026-01"}))
+        for key in DUE:
+            instance.report_runless_asset_event(dg.AssetMaterialization(key, partition="2026-01"))
+        verdicts = evaluate(instance, now=datetime(2026, 12, 20, tzinfo=UTC))
+        assert len(verdicts) == len(DUE) and all(v.passed and v.partition == "2026-01" for v in verdicts)
+        # the next cycle was started, its inputs landed, but it never published
+        instance.add_run(dg.DagsterRun(job_name="sop_cycle", tags={"dagster/partition": "2026-02"}))
+        for key in DUE:
+            if key.path[0] == "raw":
+                instance.report_runless_asset_event(dg.AssetMaterialization(key, partition="2026-02"))
+        failed = {v.asset_key for v in evaluate(instance) if not v.passed}
+        assert failed == {key for key in DUE if key.path[0] == "publish"}
+        (plan,) = [v for v in evaluate(instance) if v.asset_key == dg.AssetKey(["publish", "plan_reconciled"])]
+        assert plan.description == "cycle 2026-02: not materialized (due 2026-02-03 06:00 UTC; newest: 2026-01)"
+    assert PLAN_DUE.latest_due_cycle(datetime(2026, 3, 3, 5, tzinfo=UTC)) == "2026-02"
+    assert PLAN_DUE.latest_due_cycle(datetime(2026, 3, 3, 6, tzinfo=UTC)) == "2026-03"

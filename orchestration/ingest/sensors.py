@@ -44,13 +44,22 @@ def build_landing_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefin
         job=job,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Starts an ingest-and-validate run for each cycle whose landing files are new or changed.",
+        description="Starts an ingest-and-validate run for each cycle whose landing files are new or changed "
+        "since the sensor first ran (files already there then are left to the cycle runs).",
     )
     def landing_files_sensor(context: dg.SensorEvaluationContext):
         landing = paths().landing
         if not landing.exists():
             return dg.SkipReason(f"no landing folder at {landing}")
-        seen = json.loads(context.cursor) if context.cursor else {}
+        if context.cursor is None:
+            # files already there when the sensor first runs (a demo's, a cycle's) are not new: a cycle loads
+            # them; only files that arrive or change from now on start runs
+            _, baseline = changed_files(landing, {}, float("inf"))
+            return dg.SensorResult(
+                skip_reason=f"{len(baseline)} file(s) already in {landing}: only new or changed files start runs",
+                cursor=json.dumps(baseline, sort_keys=True),
+            )
+        seen = json.loads(context.cursor)
         changed, signatures = changed_files(landing, seen, time.time())
         if not changed:
             return dg.SkipReason("no new or changed landing files")

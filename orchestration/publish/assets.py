@@ -17,15 +17,18 @@ PUBLISH_DESCRIPTION = (
 )
 
 
-def published_table_metadata(table: str, source: str, columns: list[tuple[str, str]]) -> dict:
-    """Row-independent metadata of a published table: its columns, and each copied column's source column."""
+def published_table_metadata(table: str, source: str, columns: list[tuple[str, str, str]]) -> dict:
+    """Row-independent metadata of a published table: its columns with their types and descriptions (the
+    store's data_dictionary), and each copied column's source column."""
     source_key = dg.AssetKey(source.split("."))
     return {
-        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(name, kind) for name, kind in columns]),
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(name, kind, description=text or None) for name, kind, text in columns]
+        ),
         "dagster/column_lineage": dg.TableColumnLineage(
             deps_by_column={
                 name: [dg.TableColumnDep(asset_key=source_key, column_name=name)]
-                for name, _ in columns
+                for name, *_ in columns
                 if name not in VERSION_COLUMNS
             }
         ),

@@ -155,7 +155,12 @@ def _build(con, wh, paths: Paths, cycle_id: str, run_id: str, published_at, buck
     con.register("_dictionary", dictionary)
     con.execute("create or replace table data_dictionary as select * from _dictionary")
     con.unregister("_dictionary")
-    return {"plan_version": plan_version, "planning_bucket": bucket, "rows": counts, "columns": columns}
+    described = {
+        table: [(r.column_name, r.data_type, r.description) for r in rows.itertuples()]
+        for table, rows in dictionary.groupby("table_name", sort=False)
+    }
+    # each table's columns as the data dictionary has them: name, type, description
+    return {"plan_version": plan_version, "planning_bucket": bucket, "rows": counts, "columns": described}
 
 
 STAGING = ".staging"
