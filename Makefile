@@ -17,26 +17,28 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # The stamp is rebuilt only when the lock or the project metadata change.
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 needed, found {sys.version.split()[0]} at {sys.executable}"'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
-	touch $@
+	@echo "Installing the pinned dependencies into $(VENV) (requirements.lock; once, and after the lock changes)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
 
 # dbt's manifest is built once per change of the dbt project, not parsed on every import of the definitions;
 # the Dagster instance's settings (one warehouse writer, no telemetry) are written when missing.
 DBT_FILES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests dbt_project/seeds -type f) \
 	dbt_project/dbt_project.yml dbt_project/profiles.yml
 dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_FILES)
-	$(BIN)/python -m orchestration.prepare
+	@echo "Parsing the dbt project (once, and after it changes)"
+	@$(BIN)/python -m orchestration.prepare
 
 $(DAGSTER_HOME)/dagster.yaml: $(VENV)/.installed
-	$(BIN)/python -m orchestration.instance
+	@$(BIN)/python -m orchestration.instance >/dev/null
 
 prepare: dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
 demo: prepare
-	$(BIN)/sop demo --data $(DATA)
+	@$(BIN)/sop demo --data $(DATA)
 
 test: prepare browser
 	$(BIN)/python -m pytest -m "not long and not distributed"

@@ -13,7 +13,14 @@ from rich.table import Table
 from sop.cycles import ACCEPT_INCOMPLETE_TAG, CycleError, parse_cycle, remember_cycle
 from sop.settings import export_environment
 
-app = typer.Typer(help="Open S&OP: run monthly Sales & Operations Planning cycles.", no_args_is_help=True)
+# click's plain errors: a bad input is one line ("Error: Invalid value for ...") a user can read and grep,
+# where typer's rich panels wrap it in a box
+app = typer.Typer(
+    help="Open S&OP: run monthly Sales & Operations Planning cycles.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
 console = Console(soft_wrap=True)  # whole lines in logs and narrow terminals alike
 
 BUCKET_HELP = "Planning bucket: month or week (default: $SOP_BUCKET, else the data set's own, else month)."
@@ -58,10 +65,10 @@ def _progress(unit: str = ""):
 
 @app.command()
 def generate(
-    skus: int = typer.Option(200, help="Number of SKUs."),
-    locations: int = typer.Option(12, help="Number of selling locations (10+ for 3+ currencies)."),
-    months: int = typer.Option(48, help="Months of history."),
-    last_month: str = typer.Option("2025-12", help="Last month of history (YYYY-MM)."),
+    skus: int = typer.Option(200, min=1, help="Number of SKUs."),
+    locations: int = typer.Option(12, min=1, help="Number of selling locations (10+ for 3+ currencies)."),
+    months: int = typer.Option(48, min=13, help="Months of history (13 or more: a year to learn seasons from)."),
+    last_month: str = typer.Option("2025-12", help="Last month of history (YYYY-MM).", callback=_cycle),
     seed: int = typer.Option(7, help="Random seed: same seed, same files."),
     landing: Path = typer.Option(None, help="Folder to write to (default: $SOP_HOME/landing)."),
 ) -> None:
@@ -273,7 +280,11 @@ def demo(
         from sop.adapters import source_dir
 
         module, folder, _ = REAL_DATA[data]
-        frames = importlib.import_module(f"sop.adapters.{module}").convert(source_dir(folder, source))
+        try:
+            frames = importlib.import_module(f"sop.adapters.{module}").convert(source_dir(folder, source))
+        except (FileNotFoundError, KeyError, ValueError) as e:  # missing folder, file or column: one line
+            said = f"{e.filename} is missing" if getattr(e, "filename", None) else str(e).strip("'\"")
+            raise typer.BadParameter(said, param_hint="--source") from None
         # the cycle after the last whole month of orders
         cycle = str(frames["sales_orders"]["order_date"].max().to_period("M") + 1)
     else:
