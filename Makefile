@@ -37,8 +37,9 @@ $(DAGSTER_HOME)/dagster.yaml: $(VENV)/.installed
 
 prepare: dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 
+# SOURCE=/path/to/folder points a real data set's adapter at its files (default ../shared/data/<name>)
 demo: prepare
-	@$(BIN)/sop demo --data $(DATA)
+	@$(BIN)/sop demo --data $(DATA) $(if $(SOURCE),--source $(SOURCE))
 
 test: prepare browser
 	$(BIN)/python -m pytest -m "not long and not distributed"

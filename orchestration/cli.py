@@ -471,6 +471,11 @@ def _print_validation(paths, run_id: str) -> None:
             console.print(f"      {example}", soft_wrap=True, highlight=False)
 
 
+def _next_month(cycle: str) -> str:
+    year, month = map(int, cycle.split("-"))
+    return f"{year + month // 12}-{month % 12 + 1:02d}"
+
+
 def _print_summary(summary: dict) -> None:
     """What a cycle published, in a screen: the plan's headline, the forecast's verdict per level, where to look."""
     import duckdb
@@ -512,7 +517,8 @@ def _print_summary(summary: dict) -> None:
         f"Published tables: {paths.publish_db} (read-only for BI; what each answers: docs/tables.md)\n"
         f"Dagster UI:       make ui, then http://127.0.0.1:3000 (stop it with Ctrl-C)\n"
         f"Full log:         {summary['log']}\n"
-        "Next month:       docs/operations.md (sop generate --last-month ..., then sop run-cycle ...)"
+        f"Next month:       land its files (the sample company: .venv/bin/sop generate --last-month {cycle}), then "
+        f".venv/bin/sop run-cycle {_next_month(cycle)} (docs/operations.md)"
     )
 
 

@@ -1,7 +1,7 @@
 """The input contract: every entity the landing folder accepts, its columns, types, units and keys.
 
 This module is the single source of truth: the sample company writes it, ingest enforces it, the Great
-Expectations suites are built from it, and ``python -m sop.contract`` prints the README's contract tables.
+Expectations suites are built from it, and ``python -m sop.contract --write`` writes them into docs/contract.md.
 Quantities are in units (pieces), hours in machine hours, money in the currency named on the row (or the
 reporting currency, EUR, where the column says so), months as the first day of the month.
 """
@@ -9,6 +9,7 @@ reporting currency, EUR, where the column says so), months as the first day of t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 REPORTING_CURRENCY = "EUR"  # what fx_rates convert into; its own rows need no rate
 
@@ -339,8 +340,12 @@ ENTITIES: dict[str, Entity] = {
 }
 
 
+CONTRACT_PAGE = Path(__file__).resolve().parents[1] / "docs" / "contract.md"
+GENERATED_MARKER = "<!-- generated from sop/contract.py by `python -m sop.contract --write`: edit the code -->"
+
+
 def markdown() -> str:
-    """The contract as README tables."""
+    """The contract as the tables of docs/contract.md."""
     out = []
     for e in ENTITIES.values():
         out += [
@@ -365,5 +370,13 @@ def markdown() -> str:
     return "\n".join(out)
 
 
+def write_page(page: Path = CONTRACT_PAGE) -> None:
+    """Replace what follows the marker in docs/contract.md with the contract as the code defines it."""
+    intro = page.read_text().split(GENERATED_MARKER)[0].rstrip()
+    page.write_text(f"{intro}\n\n{GENERATED_MARKER}\n\n{markdown().strip()}\n")
+
+
 if __name__ == "__main__":
-    print(markdown())
+    import sys
+
+    write_page() if "--write" in sys.argv else print(markdown())

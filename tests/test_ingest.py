@@ -138,15 +138,6 @@ def test_a_file_that_is_not_utf8_is_refused_naming_the_row(con, tmp_path):
         load_entity(con, "locations", tmp_path / "landing", tmp_path / "archive")
 
 
-def test_the_readme_shows_the_contract_as_the_code_defines_it():
-    from pathlib import Path
-
-    from sop.contract import markdown
-
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
-    assert markdown().strip() in readme, "regenerate the README's contract with `python -m sop.contract`"
-
-
 def test_loading_the_definitions_and_ingesting_never_import_great_expectations(tmp_path, small_frames):
     import subprocess
     import sys

@@ -209,3 +209,26 @@ def test_a_large_part_started_from_its_chunks_reaches_the_same_plan(monkeypatch,
     assert chunked.objective == pytest.approx(whole.objective, rel=1e-9)
     check_invariants(inp, costs, chunked)
     np.testing.assert_allclose(chunked.series_plan["demand_met_qty"], whole.series_plan["demand_met_qty"], atol=1e-6)
+
+
+def test_whole_units_never_drift_from_the_plan_over_a_series_buckets():
+    import numpy as np
+    import pandas as pd
+
+    from sop.stages.plan import whole_units
+
+    rng = np.random.default_rng(3)
+    plan = pd.DataFrame(
+        {
+            "sku_id": np.repeat(["A", "B", "C"], 12),
+            "location_id": "L",
+            "bucket_date": np.tile(pd.date_range("2026-01-01", periods=12, freq="MS"), 3),
+            "planned_supply_qty": np.round(rng.uniform(0, 7, 36), 4),
+        }
+    ).sample(frac=1, random_state=1)  # rows in any order
+    plan["units"] = whole_units(plan, "planned_supply_qty", ["sku_id", "location_id"])
+    for _, series in plan.sort_values("bucket_date").groupby("sku_id"):
+        exact, units = series["planned_supply_qty"].cumsum(), series["units"].cumsum()
+        assert (np.abs(units - exact) <= 0.5).all()  # from the first bucket to any bucket: the plan, rounded
+        assert (series["units"] >= 0).all() and (np.abs(series["units"] - series["planned_supply_qty"]) < 1).all()
+    assert plan["units"].dtype == "int64"

@@ -108,9 +108,18 @@ def render(cycle_id: str, plan_version: int, tables: dict[str, pd.DataFrame], ac
     incomplete, said at the top (a plan on incomplete history is never shown as if it were complete)."""
     plan, money = tables["plan_reconciled"], tables["plan_financials"]
     total = money[money["aggregation_level"] == "total"]
-    exceptions = tables["plan_exceptions"].sort_values(["size_amount", "exception_id"], ascending=[False, True])
+    exceptions = tables["plan_exceptions"].sort_values("priority")  # the meeting's order (fct_plan_exceptions)
     top = exceptions.head(TOP_EXCEPTIONS)[
-        ["severity", "exception_type", "exception_id", "first_bucket_date", "size_qty", "size_unit", "size_amount"]
+        [
+            "priority",
+            "severity",
+            "exception_type",
+            "exception_id",
+            "first_bucket_date",
+            "size_qty",
+            "size_unit",
+            "size_amount",
+        ]
     ].assign(first_bucket_date=lambda f: pd.to_datetime(f["first_bucket_date"]).dt.strftime("%Y-%m-%d"))
     scenarios = tables["scenario_comparison"][
         ["scenario_name", "revenue_amount", "margin_change_amount", "fill_rate", "shortage_qty", "description"]
@@ -120,6 +129,8 @@ def render(cycle_id: str, plan_version: int, tables: dict[str, pd.DataFrame], ac
         "margin (EUR)": total["margin_amount"].sum(),
         "gap to budget (EUR)": total["revenue_gap_amount"].sum(),
         "planned fill rate": plan["demand_met_qty"].sum() / max(plan["consensus_demand_qty"].sum(), 1e-9),
+        "unmet demand (units)": plan["shortage_qty"].sum(),
+        "lost revenue (EUR)": total["lost_revenue_amount"].sum(),
         "exceptions (high)": int((exceptions["severity"] == "high").sum()),
     }
     charts = [

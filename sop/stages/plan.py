@@ -111,6 +111,32 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def whole_units(plan: pd.DataFrame, quantity: str, keys: list[str]) -> np.ndarray:
+    """Whole pieces for a fractional plan quantity, per series over its buckets: the running total rounded
+    half up, then differenced. Each series' pieces over the buckets from the first to any bucket are its
+    planned quantity over them, rounded: rounding never drifts, and the units still add up to the plan."""
+    ordered = plan.sort_values([*keys, "bucket_date"])
+    running = np.floor(ordered.groupby(keys, sort=False)[quantity].cumsum().to_numpy() + 0.5)
+    first = ~ordered.duplicated(keys).to_numpy()
+    units = np.diff(running, prepend=0.0)
+    units[first] = running[first]
+    return pd.Series(units, index=ordered.index).reindex(plan.index).to_numpy().astype("int64")
+
+
+def plants_of_resources(con: duckdb.DuckDBPyConnection, series: pd.DataFrame) -> pd.DataFrame:
+    """resource_id -> plant_id, from capacity and routings. The plan keys resources by id alone, so an id used
+    at two plants would pool their hours: refused, naming the resource and its plants."""
+    capacity = con.execute("select distinct plant_id, resource_id from intermediate.int_capacity_bucketed").df()
+    routed = series[["plant_id", "resource_id"]].dropna().drop_duplicates()
+    pairs = pd.concat([capacity, routed]).drop_duplicates()
+    shared = pairs.groupby("resource_id")["plant_id"].agg(lambda p: sorted(set(p)))
+    shared = shared[shared.map(len) > 1]
+    if len(shared):
+        named = "; ".join(f"{r} at {', '.join(p)}" for r, p in shared.head(5).items())
+        raise ValueError(f"resource ids must be unique across plants (capacity and routings): {named}")
+    return pairs
+
+
 def buckets_without_capacity(inputs: PlanInputs) -> list[str]:
     """Horizon buckets in which no resource has any hours: usually a capacity file that stops too early."""
     empty = inputs.hours.sum(axis=0) <= 0
@@ -158,7 +184,12 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig | None = 
         bucket_date=pd.to_datetime(result.resource_plan["bucket_date"]).dt.date,
         overtime_cost_amount=result.resource_plan["overtime_hours"] * cfg.costs.overtime_cost_per_hour,
     )
+    plants = plants_of_resources(con, inputs.series)
+    capacity = capacity.merge(plants, on="resource_id", how="left")
+    capacity = capacity[["plant_id", *[c for c in capacity.columns if c != "plant_id"]]]
     reconciled, supply, capacity = (_rounded(f) for f in (reconciled, supply, capacity))
+    # whole pieces beside the planned quantity, from the rounded plan so a rerun rounds the same ties
+    supply["planned_units"] = whole_units(supply, "planned_supply_qty", ["sku_id", "location_id"])
     return {
         "plan_reconciled_rows": replace_cycle_rows(con, "planning.plan_reconciled", cycle_id, reconciled),
         "supply_plan_rows": replace_cycle_rows(con, "planning.supply_plan", cycle_id, supply),

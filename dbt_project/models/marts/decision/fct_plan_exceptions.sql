@@ -9,7 +9,11 @@
 --   forecast_capped     LightGBM's forecast ran past the series' plausible ceiling and was cut back (size: the
 --                       largest cut; EUR at net price): check the series' history and the consensus
 -- Severity, against the cycle's planned revenue R: high if EUR >= 0.5% of R, or >= 0.1% of R and it bites in
--- the first two buckets (too late to react); medium if >= 0.1% of R; low otherwise.
+-- the first two buckets (too late to react); medium if >= 0.1% of R, or for a shortage whose family's
+-- shortages add up to that (many small shortages are one supply problem); low otherwise.
+-- Priority (1 first) orders the meeting's list: severity, then the kind by consequence (lost sales, the
+-- capacity that causes them, service at risk, revenue against budget, a forecast cut back, stock in excess),
+-- then EUR, then the id (a stable order for equal sizes).
 {%- set excess_cover_buckets = 3 %}
 {%- set budget_gap_tolerance = 0.05 %}
 
@@ -144,6 +148,13 @@ planned_revenue as (
     select sum(revenue_amount) as revenue_amount from financials where aggregation_level = 'total'
 ),
 
+family_shortages as (
+    select family_id, sum(size_amount) as family_shortage_amount
+    from exceptions
+    where exception_type = 'shortage'
+    group by family_id
+),
+
 rated as (
     select
         exceptions.*,
@@ -153,11 +164,36 @@ rated as (
             when exceptions.size_amount >= 0.001 * planned_revenue.revenue_amount and horizon.bucket_number <= 2
                 then 'high'
             when exceptions.size_amount >= 0.001 * planned_revenue.revenue_amount then 'medium'
+            when exceptions.exception_type = 'shortage'
+                and family_shortages.family_shortage_amount >= 0.001 * planned_revenue.revenue_amount
+                then 'medium'
             else 'low'
         end as severity
     from exceptions
     cross join planned_revenue
     left join horizon on exceptions.first_bucket_date = horizon.bucket_date
+    left join family_shortages
+        on exceptions.exception_type = 'shortage' and exceptions.family_id = family_shortages.family_id
+),
+
+ranked as (
+    select
+        rated.*,
+        row_number() over (
+            order by
+                case severity when 'high' then 1 when 'medium' then 2 else 3 end,
+                case exception_type
+                    when 'shortage' then 1
+                    when 'capacity_overload' then 2
+                    when 'below_safety_stock' then 3
+                    when 'budget_gap' then 4
+                    when 'forecast_capped' then 5
+                    else 6
+                end,
+                size_amount desc,
+                exception_type || ':' || coalesce(resource_id, sku_id || '@' || location_id, family_id)
+        ) as priority
+    from rated
 ),
 
 final as (
@@ -168,6 +204,7 @@ final as (
         ) as exception_id,
         cast(exception_type as {{ text() }}) as exception_type,
         cast(severity as {{ text() }}) as severity,
+        cast(priority as bigint) as priority,
         cast(sku_id as {{ text() }}) as sku_id,
         cast(location_id as {{ text() }}) as location_id,
         cast(resource_id as {{ text() }}) as resource_id,
@@ -178,7 +215,7 @@ final as (
         cast({{ round_to('size_qty', 4) }} as {{ double() }}) as size_qty,
         cast(size_unit as {{ text() }}) as size_unit,
         cast({{ round_to('size_amount', 2) }} as {{ double() }}) as size_amount
-    from rated
+    from ranked
 )
 
 select * from final
