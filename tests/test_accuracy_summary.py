@@ -32,10 +32,10 @@ def test_each_level_names_the_groups_lightgbm_wins_and_loses_against_seasonal_na
         )
     )
     series_line, family_line, total_line = level_lines(frame)
-    assert "better on 5 of 8 series" in series_line and "worse on 3" in series_line
+    assert "better than seasonal naive on 5 of 8 series" in series_line and "worse on 3" in series_line
     assert "LightGBM 0.300 vs seasonal naive 0.500 (best baseline croston 0.400)" in series_line
     # a tie (C) is neither a win nor a loss
-    assert "better on 1 of 3 families (A), worse on 1 (B)" in family_line
+    assert "better than seasonal naive on 1 of 3 families (A), worse on 1 (B)" in family_line
     assert total_line == "  total: LightGBM 0.050 vs seasonal naive 0.070 (best baseline croston 0.060)"
 
 
@@ -43,4 +43,4 @@ def test_many_groups_are_counted_not_listed():
     families = [{"family_id": f"F{i}"} for i in range(10)]
     frame = pd.DataFrame(_rows("family", families, [0.1] * 10, [0.2] * 10, [0.3] * 10))
     (line,) = level_lines(frame)
-    assert line == "  family: LightGBM better on 10 of 10 families, worse on 0"
+    assert line == "  family: LightGBM better than seasonal naive on 10 of 10 families, worse on 0"

@@ -55,7 +55,8 @@ def level_lines(accuracy: pd.DataFrame) -> list[str]:
                 f"{baselines.at[best, 'series_wape']:.3f}); "
             )
         lines.append(
-            f"{head}{_pretty(MODEL)} better on {len(better)} of {len(wide)} {plural}{_names(better, key)}, "
+            f"{head}{_pretty(MODEL)} better than {_pretty(BENCHMARK)} on {len(better)} of {len(wide)} {plural}"
+            f"{_names(better, key)}, "
             f"worse on {len(worse)}{_names(worse, key)}"
         )
     if MODEL in total.index and BENCHMARK in total.index:
