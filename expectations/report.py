@@ -49,6 +49,28 @@ def record(con: duckdb.DuckDBPyConnection, outcome: Outcome, cycle_id: str, run_
     return len(rows)
 
 
+# GX's own bookkeeping among an expectation's arguments: nothing a reader of the page needs
+_NOISE = {"batch_id", "result_format", "catch_exceptions", "meta", "include_config"}
+
+
+def _details(details: str | None) -> str:
+    """A result's details as a reader wants them: the rule's arguments on one line, the examples (file, row,
+    keys, months) as a list, an error in bold; never the raw JSON."""
+    parsed = json.loads(details or "{}")
+    arguments = {k: v for k, v in (parsed.get("kwargs") or {}).items() if k not in _NOISE and v is not None}
+    parts = []
+    if arguments:
+        shown = " · ".join(
+            f"{k}: {v if isinstance(v, str) else json.dumps(v, default=str)}" for k, v in arguments.items()
+        )
+        parts.append(f"<div class=args>{html.escape(shown)}</div>")
+    if parsed.get("sample"):
+        parts.append("<ul>" + "".join(f"<li>{html.escape(str(x))}</li>" for x in parsed["sample"]) + "</ul>")
+    if parsed.get("exception"):
+        parts.append(f"<div><b>{html.escape(str(parsed['exception']))}</b></div>")
+    return "".join(parts)
+
+
 def write_html(con: duckdb.DuckDBPyConnection, cycle_id: str, path: Path) -> Path:
     """One page per cycle: the latest validation of every entity, failures first (no network needed)."""
     rows = con.execute(
@@ -76,7 +98,7 @@ def write_html(con: duckdb.DuckDBPyConnection, cycle_id: str, path: Path) -> Pat
         body.append(
             f"<tr class={css}><td>{html.escape(expectation)}</td><td>{severity}</td>"
             f"<td>{'pass' if success else 'fail'}</td><td>{'' if count is None else count}</td>"
-            f"<td>{html.escape(observed or '')} <code>{html.escape(details)}</code></td></tr>"
+            f"<td>{html.escape(observed or '')}{_details(details)}</td></tr>"
         )
     if current:
         body.append("</table>")
@@ -84,7 +106,8 @@ def write_html(con: duckdb.DuckDBPyConnection, cycle_id: str, path: Path) -> Pat
     path.write_text(
         f"""<!doctype html><html><head><meta charset="utf-8"><title>Validation, cycle {cycle_id}</title>
 <style>body{{font:14px system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse;margin-bottom:2em}}
-td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}}code{{font-size:11px;color:#555}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}}.args{{font-size:11px;color:#555}}
+ul{{margin:4px 0;padding-left:18px}}
 h2.ok{{color:#176f2c}}h2.bad{{color:#b00020}}tr.bad{{background:#fde8e8}}tr.warn{{background:#fff6d6}}</style>
 </head><body><h1>Input validation, cycle {cycle_id}</h1>{"".join(body)}</body></html>"""
     )

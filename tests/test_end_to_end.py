@@ -298,6 +298,9 @@ def test_bad_input_blocks_publishing_and_keeps_the_last_good_plan(env, tmp_path)
     assert check is not None and check.event.asset_check_evaluation.passed is False
     page = (bad_paths.quality / CYCLE / "validation.html").read_text()
     assert "<h2 class=bad>sales_orders: FAILED" in page and "expect_compound_columns_to_be_unique" in page
+    # what failed is readable: the rule's columns, and the duplicate keys listed with their files and rows
+    assert "column_list: [&quot;order_id&quot;, &quot;line_number&quot;]" in page and "<li>" in page
+    assert "{&quot;kwargs&quot;" not in page and "&quot;sample&quot;" not in page
 
 
 DOCS = Path(__file__).parents[1] / "docs"
