@@ -52,7 +52,10 @@ def _months(value: str | None) -> str | None:
     """A comma-separated list of months (YYYY-MM), each checked."""
     if not value:
         return None
-    return ",".join(_cycle(m) for m in value.split(",") if m.strip())
+    try:
+        return ",".join(parse_cycle(m, "month") for m in value.split(",") if m.strip())
+    except CycleError as e:
+        raise typer.BadParameter(str(e)) from None
 
 
 def _progress(unit: str = ""):
@@ -299,7 +302,7 @@ def demo(
 
 
 @app.command()
-def status(last: int = typer.Option(10, help="How many cycles' runs and publishes to show.")) -> None:
+def status(last: int = typer.Option(10, min=1, help="How many cycles' runs and publishes to show.")) -> None:
     """The last cycle runs (from the Dagster instance) and the last published versions."""
     import dagster as dg
     import duckdb
