@@ -1,0 +1,324 @@
+"""The supply network as one linear programme: production at plants through BOMs, purchases from suppliers with
+their lead times, transfers along lanes with their transit times, stock of every item at every node.
+
+Per item i, node n and bucket t (t = 0..T-1):
+
+    stock[i,n,t] = stock[i,n,t-1] + made[i,n,t] + bought arriving[i,n,t] + shipped arriving[i,n,t]
+                   + in transit due[i,n,t] - consumed by the BOM[i,n,t] - shipped out[i,n,t]
+                   - (demand[i,n,t] - short[i,n,t])                                     (stock[i,n,-1] = opening)
+
+An order placed in t arrives in t + its source's lead time, a transfer shipped in t in t + its lane's transit:
+nothing arrives earlier than that but what is already in transit, and nothing is ordered or shipped that would
+arrive after the horizon. A routing makes one item at one plant and takes hours of one or more resources
+(machines, crews) per unit; each resource has regular hours and may buy overtime up to a share of them.
+Suppliers deliver between a contracted minimum and a maximum per bucket; lanes carry at most their capacity.
+Unmet demand at a selling node is lost (as the history shows it), at its net price times a markup.
+
+    minimise  holding x stock value + shortage + below-safety-stock + purchases + transport + production
+              + overtime
+
+Costs per bucket; the rates are the single-echelon plan's (``PlanCosts``), so a plan with no network data
+costs the same. The model is sparse relations (BOM lines, lanes, routings, sources), so it is built from data
+frames: each block of variables is a frame of its keys, each family of rows a frame of (row keys, variable,
+coefficient) triplets, joined into one sparse matrix for HiGHS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import pandas as pd
+from highspy._core import _Highs
+from scipy import sparse
+
+from sop.planning.supply_plan import PlanCosts
+
+INF = highspy.kHighsInf
+PRIORITY_STEP = 1e-6  # EUR per unit and rank: of two equal offers the lower priority number is bought first
+
+
+def _frame(columns: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+
+
+@dataclass
+class Network:
+    """Everything the network plan reads; optional frames may be empty. Buckets are 0..buckets-1."""
+
+    buckets: int
+    items: pd.DataFrame  # item_id, unit_cost
+    demand: pd.DataFrame  # item_id, node_id, bucket, qty, net_price (selling nodes)
+    routings: pd.DataFrame  # routing_id, item_id, plant_id, cost_per_unit
+    routing_resources: pd.DataFrame  # routing_id, resource_id, hours_per_unit
+    resources: pd.DataFrame  # resource_id, bucket, hours, overtime_share, overtime_cost_per_hour
+    bom: pd.DataFrame = field(
+        default_factory=lambda: _frame(
+            {
+                "parent_id": "object",
+                "component_id": "object",
+                "plant_id": "object",
+                "qty_per": "float",
+                "first_bucket": "int",
+                "last_bucket": "int",
+            }
+        )
+    )
+    sources: pd.DataFrame = field(
+        default_factory=lambda: _frame(
+            {
+                "source_id": "object",
+                "item_id": "object",
+                "supplier_id": "object",
+                "plant_id": "object",
+                "lead_time": "int",
+                "unit_price": "float",
+                "min_qty": "float",
+                "max_qty": "float",
+                "priority": "int",
+            }
+        )
+    )
+    lanes: pd.DataFrame = field(
+        default_factory=lambda: _frame(
+            {
+                "lane_id": "object",
+                "from_node": "object",
+                "to_node": "object",
+                "transit": "int",
+                "cost_per_unit": "float",
+                "capacity": "float",
+            }
+        )
+    )
+    opening: pd.DataFrame = field(
+        default_factory=lambda: _frame({"item_id": "object", "node_id": "object", "qty": "float"})
+    )
+    in_transit: pd.DataFrame = field(
+        default_factory=lambda: _frame({"item_id": "object", "node_id": "object", "bucket": "int", "qty": "float"})
+    )
+    safety_stock: pd.DataFrame = field(
+        default_factory=lambda: _frame({"item_id": "object", "node_id": "object", "qty": "float"})
+    )
+
+
+@dataclass
+class NetworkPlan:
+    made: pd.DataFrame  # routing_id, item_id, plant_id, bucket, qty
+    bought: pd.DataFrame  # source_id, item_id, supplier_id, plant_id, order_bucket, arrival_bucket, qty, amount
+    shipped: pd.DataFrame  # lane_id, item_id, from_node, to_node, ship_bucket, arrival_bucket, qty, cost
+    stock: pd.DataFrame  # item_id, node_id, bucket, qty
+    short: pd.DataFrame  # item_id, node_id, bucket, qty
+    consumed: pd.DataFrame  # component_id, plant_id, bucket, qty
+    resources: pd.DataFrame  # resource_id, bucket, hours, planned_hours, overtime_hours
+    objective: float
+    variables: int
+    constraints: int
+
+
+class _Builder:
+    """Variables as blocks of keyed frames; rows as triplets joined on their keys."""
+
+    def __init__(self):
+        self.lower, self.upper, self.cost = [], [], []
+        self.count = 0
+        self.rows: list[tuple[pd.DataFrame, np.ndarray, np.ndarray]] = []  # (triplets with row, lo, hi)
+        self.row_count = 0
+
+    def variables(self, keys: pd.DataFrame, lower=0.0, upper=INF, cost=0.0) -> pd.DataFrame:
+        n = len(keys)
+        out = keys.reset_index(drop=True).assign(var=np.arange(self.count, self.count + n))
+        self.lower.append(np.broadcast_to(np.asarray(lower, float), n))
+        self.upper.append(np.broadcast_to(np.asarray(upper, float), n))
+        self.cost.append(np.broadcast_to(np.asarray(cost, float), n))
+        self.count += n
+        return out
+
+    def constrain(self, rows: pd.DataFrame, on: list[str], terms: list[pd.DataFrame], lower, upper) -> None:
+        """One row per line of ``rows`` (its keys ``on``, bounds ``lower``/``upper`` as columns or numbers);
+        ``terms``: frames of the keys, ``var`` and ``coef``."""
+        rows = rows.reset_index(drop=True)
+        ids = rows[on].assign(row=np.arange(self.row_count, self.row_count + len(rows)))
+        parts = [t[[*on, "var", "coef"]].merge(ids, on=on, how="inner") for t in terms if len(t)]
+        triplets = pd.concat(parts)[["row", "var", "coef"]] if parts else pd.DataFrame(columns=["row", "var", "coef"])
+        lo = rows[lower].to_numpy(float) if isinstance(lower, str) else np.full(len(rows), float(lower))
+        hi = rows[upper].to_numpy(float) if isinstance(upper, str) else np.full(len(rows), float(upper))
+        self.rows.append((triplets, lo, hi))
+        self.row_count += len(rows)
+
+    def solve(self) -> tuple[np.ndarray, float]:
+        triplets = pd.concat([t for t, _, _ in self.rows]) if self.rows else pd.DataFrame(columns=["row", "var"])
+        matrix = sparse.csc_matrix(
+            (triplets["coef"].to_numpy(float), (triplets["row"].to_numpy(int), triplets["var"].to_numpy(int))),
+            shape=(self.row_count, self.count),
+        )
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.count, self.row_count
+        lp.col_cost_ = np.concatenate(self.cost) if self.cost else np.zeros(0)
+        lp.col_lower_ = np.concatenate(self.lower) if self.lower else np.zeros(0)
+        lp.col_upper_ = np.concatenate(self.upper) if self.upper else np.zeros(0)
+        lp.row_lower_ = np.concatenate([lo for _, lo, _ in self.rows]) if self.rows else np.zeros(0)
+        lp.row_upper_ = np.concatenate([hi for _, _, hi in self.rows]) if self.rows else np.zeros(0)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = matrix.indptr, matrix.indices, matrix.data
+        highs = _Highs()  # the core class: highspy.Highs() prints a banner before output_flag is read
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("random_seed", 0)
+        highs.passModel(lp)
+        highs.run()
+        status = highs.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"network plan LP not solved: {highs.modelStatusToString(status)}")
+        return np.asarray(highs.getSolution().col_value), float(highs.getInfo().objective_function_value)
+
+
+def _times(frame: pd.DataFrame, buckets: int) -> pd.DataFrame:
+    return frame.merge(pd.DataFrame({"bucket": np.arange(buckets)}), how="cross")
+
+
+def stocked_pairs(net: Network) -> pd.DataFrame:
+    """(item, node) pairs that can hold stock: where an item is made, bought, held, due, consumed or sold, and
+    every node a lane carries it to from one of those (to a fixed point: plant -> DC -> DC)."""
+    seeds = [
+        net.routings.rename(columns={"plant_id": "node_id"})[["item_id", "node_id"]],
+        net.sources.rename(columns={"plant_id": "node_id"})[["item_id", "node_id"]],
+        net.opening[["item_id", "node_id"]],
+        net.in_transit[["item_id", "node_id"]],
+        net.bom.rename(columns={"component_id": "item_id", "plant_id": "node_id"})[["item_id", "node_id"]],
+        net.demand[["item_id", "node_id"]],
+    ]
+    pairs = pd.concat(seeds).drop_duplicates()
+    lanes = net.lanes[["from_node", "to_node"]]
+    while True:
+        reached = pairs.merge(lanes, left_on="node_id", right_on="from_node")[["item_id", "to_node"]]
+        grown = pd.concat([pairs, reached.rename(columns={"to_node": "node_id"})]).drop_duplicates()
+        if len(grown) == len(pairs):
+            return grown.reset_index(drop=True)
+        pairs = grown
+
+
+def plan(net: Network, costs: PlanCosts = PlanCosts()) -> NetworkPlan:
+    """The least-cost plan of the whole network over ``net.buckets`` buckets."""
+    T = net.buckets
+    lp = _Builder()
+    unit_cost = net.items.set_index("item_id")["unit_cost"]
+    pairs = stocked_pairs(net)
+
+    # variables
+    stock = lp.variables(
+        _times(pairs, T), cost=costs.holding_rate * _times(pairs, T)["item_id"].map(unit_cost).fillna(0).to_numpy()
+    )
+    demand = net.demand.groupby(["item_id", "node_id", "bucket"], as_index=False).agg(
+        qty=("qty", "sum"), net_price=("net_price", "max")
+    )
+    short = lp.variables(
+        demand[["item_id", "node_id", "bucket"]],
+        upper=demand["qty"].to_numpy(float),
+        cost=costs.shortage_markup * demand["net_price"].to_numpy(float),
+    )
+    made = lp.variables(
+        _times(net.routings[["routing_id", "item_id", "plant_id"]], T),
+        cost=_times(net.routings, T)["cost_per_unit"].fillna(0).to_numpy(),
+    )
+    orders = _times(net.sources, T).assign(arrival=lambda f: f["bucket"] + f["lead_time"])
+    orders = orders[orders["arrival"] < T].reset_index(drop=True)
+    bought = lp.variables(
+        orders[["source_id", "item_id", "plant_id", "bucket", "arrival"]],
+        lower=orders["min_qty"].fillna(0).to_numpy(),
+        upper=orders["max_qty"].fillna(INF).to_numpy(),
+        cost=(orders["unit_price"] + PRIORITY_STEP * orders["priority"].fillna(0)).to_numpy(),
+    )
+    carried = pairs.merge(net.lanes, left_on="node_id", right_on="from_node")
+    moves = _times(carried[["lane_id", "item_id", "from_node", "to_node", "transit", "cost_per_unit"]], T)
+    moves = moves.assign(arrival=lambda f: f["bucket"] + f["transit"])
+    moves = moves[moves["arrival"] < T].reset_index(drop=True)
+    shipped = lp.variables(
+        moves[["lane_id", "item_id", "from_node", "to_node", "bucket", "arrival"]],
+        cost=moves["cost_per_unit"].fillna(0).to_numpy(),
+    )
+    res = net.resources.reset_index(drop=True)
+    overtime = lp.variables(
+        res[["resource_id", "bucket"]],
+        upper=(res["overtime_share"].fillna(0) * res["hours"]).to_numpy(),
+        cost=res["overtime_cost_per_hour"].fillna(0).to_numpy(),
+    )
+    ss = net.safety_stock.merge(_times(pairs, T), on=["item_id", "node_id"])
+    below = lp.variables(
+        ss[["item_id", "node_id", "bucket"]],
+        cost=costs.below_safety_rate * ss["item_id"].map(unit_cost).fillna(0).to_numpy(),
+    )
+
+    # stock balance of every item at every node in every bucket (equalities, right-hand side: what is given)
+    keys = ["item_id", "node_id", "bucket"]
+    previous = stock.assign(bucket=stock["bucket"] + 1)
+    previous = previous[previous["bucket"] < T]
+    bom = _times(net.bom, T)
+    bom = bom[(bom["bucket"] >= bom["first_bucket"]) & (bom["bucket"] <= bom["last_bucket"])]
+    consumption = bom.merge(
+        made.rename(columns={"item_id": "parent_id"}), on=["parent_id", "plant_id", "bucket"]
+    ).assign(coef=lambda f: f["qty_per"])
+    terms = [
+        stock.assign(coef=1.0),
+        previous.assign(coef=-1.0),
+        made.rename(columns={"plant_id": "node_id"}).assign(coef=-1.0),
+        bought.rename(columns={"plant_id": "node_id"}).assign(bucket=bought["arrival"], coef=-1.0),
+        shipped.rename(columns={"to_node": "node_id"}).assign(bucket=shipped["arrival"], coef=-1.0),
+        consumption.rename(columns={"component_id": "item_id", "plant_id": "node_id"}),
+        shipped.rename(columns={"from_node": "node_id"}).assign(coef=1.0),
+        short.assign(coef=-1.0),
+    ]
+    given = _times(pairs, T)
+    for frame, sign in ((net.opening.assign(bucket=0), 1.0), (net.in_transit, 1.0), (demand, -1.0)):
+        amounts = frame.groupby(keys)["qty"].sum().rename("amount").reset_index()
+        given = given.merge(amounts, on=keys, how="left")
+        given["rhs"] = given.get("rhs", 0.0) + sign * given.pop("amount").fillna(0.0)
+    lp.constrain(given, keys, terms, "rhs", "rhs")
+
+    # stock + shortfall below safety stock >= safety stock
+    if len(below):
+        ss_rows = ss.assign(lo=ss["qty"].to_numpy(float))
+        lp.constrain(ss_rows, keys, [stock.assign(coef=1.0), below.assign(coef=1.0)], "lo", INF)
+
+    # resource hours: sum of hours per unit x units made - overtime <= regular hours
+    loads = made.merge(net.routing_resources, on="routing_id").assign(coef=lambda f: f["hours_per_unit"])
+    lp.constrain(res, ["resource_id", "bucket"], [loads, overtime.assign(coef=-1.0)], -INF, "hours")
+
+    # lane capacity per bucket shipped
+    capped = net.lanes[net.lanes["capacity"].notna()]
+    if len(capped):
+        lane_rows = _times(capped[["lane_id", "capacity"]], T)
+        lp.constrain(lane_rows, ["lane_id", "bucket"], [shipped.assign(coef=1.0)], -INF, "capacity")
+
+    values, objective = lp.solve()
+    value = lambda frame: values[frame["var"].to_numpy()]  # noqa: E731 - one short read per block
+    hours_used = (
+        loads.assign(planned_hours=value(loads) * loads["coef"])
+        .groupby(["resource_id", "bucket"], as_index=False)["planned_hours"]
+        .sum()
+    )
+    return NetworkPlan(
+        made=made.assign(qty=value(made)).drop(columns="var"),
+        bought=bought.assign(qty=value(bought))
+        .merge(net.sources[["source_id", "supplier_id", "unit_price"]], on="source_id")
+        .assign(amount=lambda f: f["qty"] * f["unit_price"])
+        .rename(columns={"bucket": "order_bucket", "arrival": "arrival_bucket"})
+        .drop(columns=["var", "unit_price"]),
+        shipped=shipped.assign(qty=value(shipped))
+        .merge(net.lanes[["lane_id", "cost_per_unit"]], on="lane_id")
+        .assign(cost=lambda f: f["qty"] * f["cost_per_unit"])
+        .rename(columns={"bucket": "ship_bucket", "arrival": "arrival_bucket"})
+        .drop(columns=["var", "cost_per_unit"]),
+        stock=stock.assign(qty=value(stock)).drop(columns="var"),
+        short=short.assign(qty=value(short)).drop(columns="var"),
+        consumed=consumption.assign(qty=value(consumption) * consumption["coef"])
+        .groupby(["component_id", "plant_id", "bucket"], as_index=False)["qty"]
+        .sum(),
+        resources=res[["resource_id", "bucket", "hours"]]
+        .assign(overtime_hours=value(overtime))
+        .merge(hours_used, on=["resource_id", "bucket"], how="left")
+        .fillna({"planned_hours": 0.0}),
+        objective=objective,
+        variables=lp.count,
+        constraints=lp.row_count,
+    )
