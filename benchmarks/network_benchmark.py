@@ -1,0 +1,214 @@
+"""The network LP (sop/planning/network.py) on synthetic networks of 1k and 10k series (SKU x DC), beside the
+single-echelon LP on the same demand and machine hours.
+
+    .venv/bin/python -m benchmarks.network_benchmark [--sizes 1k,10k] [--repeats 3]
+
+Each network: 3 plants with a machine and a crew each, 10 DCs (a lane from every plant, 0-1 bucket transit,
+capacity), SKUs made at one or two plants, 2-level BOMs (one intermediate per 10 SKUs: postponement), 60
+components from 10 suppliers with 1-3 bucket lead times, 18 monthly buckets. Per size: LP size, build and
+solve seconds (median of the repeats), peak RSS growth, and the single-echelon LP's solve time on the same
+demand. Prints a table, writes benchmarks/results/network_benchmark.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sop.planning.network import Network, plan
+from sop.planning.supply_plan import PlanInputs, solve
+
+RESULTS = Path(__file__).parent / "results"
+SIZES = {"1k": 100, "10k": 1000, "100k": 10000}  # SKUs; x 10 DCs = series
+DCS, PLANTS, T = [f"D{k:02d}" for k in range(10)], ["P1", "P2", "P3"], 18
+
+
+def synthetic(skus: int, seed: int = 0) -> Network:
+    rng = np.random.default_rng(seed)
+    sku = [f"S{k:05d}" for k in range(skus)]
+    inter = [f"I{k:04d}" for k in range(max(1, skus // 10))]
+    comps = [f"C{k:02d}" for k in range(60)]
+    items = pd.DataFrame(
+        {
+            "item_id": sku + inter + comps,
+            "unit_cost": np.concatenate(
+                [rng.uniform(3, 9, skus), rng.uniform(1, 3, len(inter)), rng.uniform(0.1, 1, 60)]
+            ),
+        }
+    )
+    level = rng.gamma(2.0, 20.0, (skus, len(DCS)))
+    season = 1 + 0.2 * np.sin(np.arange(T) / 12 * 2 * np.pi)
+    qty = np.round(level[:, :, None] * season[None, None, :] * rng.uniform(0.7, 1.3, (skus, len(DCS), T)))
+    s_idx, d_idx, t_idx = np.meshgrid(np.arange(skus), np.arange(len(DCS)), np.arange(T), indexing="ij")
+    price = rng.uniform(10, 20, skus)
+    demand = pd.DataFrame(
+        {
+            "item_id": np.array(sku)[s_idx.ravel()],
+            "node_id": np.array(DCS)[d_idx.ravel()],
+            "bucket": t_idx.ravel(),
+            "qty": qty.ravel(),
+            "net_price": price[s_idx.ravel()],
+        }
+    )
+    home = rng.integers(0, 3, skus)
+    second = rng.random(skus) < 0.4  # 40% of SKUs qualified at a second plant
+    rows = [(f"{s}@{PLANTS[h]}", s, PLANTS[h], 0.2) for s, h in zip(sku, home, strict=True)]
+    rows += [
+        (f"{s}@{PLANTS[(h + 1) % 3]}", s, PLANTS[(h + 1) % 3], 0.35)
+        for s, h, x in zip(sku, home, second, strict=True)
+        if x
+    ]
+    rows += [(f"{i}@P1", i, "P1", 0.1) for i in inter]
+    routings = pd.DataFrame(rows, columns=["routing_id", "item_id", "plant_id", "cost_per_unit"])
+    routing_resources = pd.concat(
+        [
+            routings.assign(resource_id=routings["plant_id"] + "-M", hours_per_unit=0.01),
+            routings.assign(resource_id=routings["plant_id"] + "-crew", hours_per_unit=0.006),
+        ]
+    )[["routing_id", "resource_id", "hours_per_unit"]]
+    load = demand["qty"].sum() / T * 0.01 / 3  # machine hours a plant needs per bucket, on average
+    resources = pd.DataFrame(
+        [
+            (f"{p}-{k}", t, load * (0.95 if k == "M" else 0.7), 0.15, 80.0)
+            for p in PLANTS
+            for k in ("M", "crew")
+            for t in range(T)
+        ],
+        columns=["resource_id", "bucket", "hours", "overtime_share", "overtime_cost_per_hour"],
+    )
+    parent_of = {s: inter[k // 10] for k, s in enumerate(sku)}
+    bom = []
+    for r in routings.itertuples():
+        if r.item_id.startswith("S"):
+            if int(r.item_id[1:]) % 10 < 3:  # postponed: made from its family's intermediate
+                bom.append((r.item_id, parent_of[r.item_id], r.plant_id, 1.0))
+            for c in rng.choice(comps, 2, replace=False):
+                bom.append((r.item_id, c, r.plant_id, float(rng.integers(1, 4))))
+        else:
+            bom.append((r.item_id, comps[0], r.plant_id, 2.0))
+    bom = pd.DataFrame(bom, columns=["parent_id", "component_id", "plant_id", "qty_per"]).assign(
+        first_bucket=0, last_bucket=T - 1
+    )
+    need = bom.groupby("component_id").size()
+    sources = pd.DataFrame(
+        [
+            (
+                f"{c}-V{v}-{p}",
+                c,
+                f"V{v}",
+                p,
+                int(rng.integers(1, 4)),
+                float(rng.uniform(0.1, 1.0)),
+                0.0,
+                float(need[c] * 400),
+                k,
+            )
+            for c in comps
+            if c in need
+            for k, v in enumerate(rng.choice(10, 2, replace=False))
+            for p in PLANTS
+        ],
+        columns=[
+            "source_id",
+            "item_id",
+            "supplier_id",
+            "plant_id",
+            "lead_time",
+            "unit_price",
+            "min_qty",
+            "max_qty",
+            "priority",
+        ],
+    )
+    lanes = pd.DataFrame(
+        [
+            (f"{p}>{d}", p, d, int(rng.integers(0, 2)), float(rng.uniform(0.05, 0.3)), np.nan)
+            for p in PLANTS
+            for d in DCS
+        ],
+        columns=["lane_id", "from_node", "to_node", "transit", "cost_per_unit", "capacity"],
+    )
+    opening = pd.concat(
+        [
+            demand[demand["bucket"] == 0][["item_id", "node_id", "qty"]].assign(qty=lambda f: f["qty"] * 1.5),
+            pd.DataFrame({"item_id": comps * 3, "node_id": np.repeat(PLANTS, 60), "qty": 5000.0}),
+        ]
+    )
+    return Network(T, items, demand, routings, routing_resources, resources, bom, sources, lanes, opening)
+
+
+def single_echelon(net: Network) -> PlanInputs:
+    """The same demand and machine hours as today's plan sees them: each series made on its home machine."""
+    first = net.routings.drop_duplicates("item_id").set_index("item_id")
+    wide = net.demand.pivot_table(index=["item_id", "node_id"], columns="bucket", values="qty").fillna(0)
+    keys = wide.index.to_frame(index=False).rename(columns={"item_id": "sku_id", "node_id": "location_id"})
+    cost = net.items.set_index("item_id")["unit_cost"]
+    price = net.demand.groupby("item_id")["net_price"].first()
+    series = keys.assign(
+        resource_id=keys["sku_id"].map(first["plant_id"]) + "-M",
+        units_per_hour=100.0,
+        unit_cost_amount=keys["sku_id"].map(cost),
+        net_price_amount=keys["sku_id"].map(price),
+        opening_qty=0.0,
+        safety_stock_qty=0.0,
+    )
+    hours = net.resources[net.resources["resource_id"].str.endswith("-M")].pivot(
+        index="resource_id", columns="bucket", values="hours"
+    )
+    return PlanInputs(series, wide.to_numpy(), pd.date_range("2026-01-01", periods=net.buckets, freq="MS"), hours)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(size: str, repeats: int) -> dict:
+    net = synthetic(SIZES[size])
+    before = _peak_mb()
+    network_s, single_s, out = [], [], None
+    for _ in range(repeats):  # paired and alternated: this machine's speed drifts within a minute
+        started = time.perf_counter()
+        out = plan(net)
+        network_s.append(time.perf_counter() - started)
+        single = single_echelon(net)
+        started = time.perf_counter()
+        solve(single)
+        single_s.append(time.perf_counter() - started)
+    return {
+        "size": size,
+        "series": int(net.demand[["item_id", "node_id"]].drop_duplicates().shape[0]),
+        "variables": out.variables,
+        "constraints": out.constraints,
+        "network_seconds": round(statistics.median(network_s), 2),
+        "single_echelon_seconds": round(statistics.median(single_s), 2),
+        "ratio": round(statistics.median(network_s) / statistics.median(single_s), 1),
+        "peak_rss_growth_mb": round(_peak_mb() - before),
+        "shortage_share": round(out.short["qty"].sum() / net.demand["qty"].sum(), 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1k,10k")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    rows = [measure(size, args.repeats) for size in args.sizes.split(",")]
+    columns = list(rows[0])
+    print(" | ".join(columns))
+    for row in rows:
+        print(" | ".join(str(row[c]) for c in columns))
+    RESULTS.mkdir(exist_ok=True)
+    out = {"machine": platform.platform(), "cpus": __import__("os").cpu_count(), "repeats": args.repeats, "rows": rows}
+    (RESULTS / "network_benchmark.json").write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
