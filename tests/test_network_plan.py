@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from sop.planning.network import Network, plan
+from sop.planning.network_heuristic import heuristic_plan, plan_cost
 from sop.planning.supply_plan import PlanCosts
 
 T = 8
@@ -125,10 +126,15 @@ def _sum(frame: pd.DataFrame, keys: list[str], rename: dict | None = None) -> pd
     return frame.groupby(keys)["qty"].sum() if len(frame) else pd.Series(dtype=float)
 
 
-@pytest.fixture(scope="module", params=[1, 2, 3])
+PLANNERS = {"lp": plan, "heuristic": heuristic_plan}
+
+
+@pytest.fixture(scope="module", params=[(seed, planner) for seed in (1, 2, 3) for planner in PLANNERS])
 def solved(request):
-    net = random_network(request.param)
-    return net, plan(net)
+    """Each random network planned by the LP and by the sequential heuristic: both must be feasible."""
+    seed, planner = request.param
+    net = random_network(seed)
+    return net, PLANNERS[planner](net)
 
 
 def test_every_item_balances_at_every_node_and_bucket(solved):
@@ -198,6 +204,15 @@ def test_every_lead_time_and_transit_time_is_kept_exactly(solved):
                 & (out.consumed["bucket"] < lead_time)
             ]
             assert (early["qty"] <= 1e-7).all(), (item, plant, early)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_the_lp_never_costs_more_than_the_sequential_heuristic(seed):
+    net = random_network(seed)
+    lp, heuristic = plan(net), heuristic_plan(net)
+    assert plan_cost(net, lp) == pytest.approx(lp.objective, rel=1e-6)  # one cost, two ways
+    assert plan_cost(net, lp) <= plan_cost(net, heuristic) + 1e-6
+    assert heuristic.made["qty"].sum() > 0 and heuristic.short["qty"].sum() < net.demand["qty"].sum()  # a real plan
 
 
 def test_the_bom_is_consumed_exactly_and_the_postponed_intermediate_feeds_both_skus(solved):
