@@ -1,13 +1,14 @@
 """The network LP (sop/planning/network.py) on synthetic networks of 1k and 10k series (SKU x DC), beside the
 single-echelon LP on the same demand and machine hours.
 
-    .venv/bin/python -m benchmarks.network_benchmark [--sizes 1k,10k] [--repeats 3]
+    .venv/bin/python -m benchmarks.network_benchmark [--sizes 0.1k,0.3k,1k,10k] [--repeats 3]
 
 Each network: 3 plants with a machine and a crew each, 10 DCs (a lane from every plant, 0-1 bucket transit,
 capacity), SKUs made at one or two plants, 2-level BOMs (one intermediate per 10 SKUs: postponement), 60
 components from 10 suppliers with 1-3 bucket lead times, 18 monthly buckets. Per size: LP size, build and
 solve seconds (median of the repeats), peak RSS growth, and the single-echelon LP's solve time on the same
-demand. Prints a table, writes benchmarks/results/network_benchmark.json.
+demand; on the small sizes, the sequential heuristic's time and how much more its plan costs. Prints a table,
+writes benchmarks/results/network_benchmark.json.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ import numpy as np
 import pandas as pd
 
 from sop.planning.network import Network, plan
+from sop.planning.network_heuristic import heuristic_plan, plan_cost
 from sop.planning.supply_plan import PlanInputs, solve
 
 RESULTS = Path(__file__).parent / "results"
-SIZES = {"1k": 100, "10k": 1000, "100k": 10000}  # SKUs; x 10 DCs = series
+SIZES = {"0.1k": 10, "0.3k": 30, "1k": 100, "10k": 1000, "100k": 10000}  # SKUs; x 10 DCs = series
+# the sequential heuristic is plain Python, one demand at a time: compared on the small sizes only
+HEURISTIC_SIZES = ("0.1k", "0.3k")
 DCS, PLANTS, T = [f"D{k:02d}" for k in range(10)], ["P1", "P2", "P3"], 18
 
 
@@ -182,6 +186,14 @@ def measure(size: str, repeats: int) -> dict:
         started = time.perf_counter()
         solve(single)
         single_s.append(time.perf_counter() - started)
+    heuristic = {}
+    if size in HEURISTIC_SIZES:
+        started = time.perf_counter()
+        sequential = heuristic_plan(net)
+        heuristic = {
+            "heuristic_seconds": round(time.perf_counter() - started, 1),
+            "heuristic_cost_above_lp": round(plan_cost(net, sequential) / plan_cost(net, out) - 1, 3),
+        }
     return {
         "size": size,
         "series": int(net.demand[["item_id", "node_id"]].drop_duplicates().shape[0]),
@@ -192,19 +204,20 @@ def measure(size: str, repeats: int) -> dict:
         "ratio": round(statistics.median(network_s) / statistics.median(single_s), 1),
         "peak_rss_growth_mb": round(_peak_mb() - before),
         "shortage_share": round(out.short["qty"].sum() / net.demand["qty"].sum(), 4),
+        **heuristic,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1k,10k")
+    parser.add_argument("--sizes", default="0.1k,0.3k,1k,10k")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     rows = [measure(size, args.repeats) for size in args.sizes.split(",")]
-    columns = list(rows[0])
+    columns = list(dict.fromkeys(c for row in rows for c in row))
     print(" | ".join(columns))
     for row in rows:
-        print(" | ".join(str(row[c]) for c in columns))
+        print(" | ".join(str(row.get(c, "")) for c in columns))
     RESULTS.mkdir(exist_ok=True)
     out = {"machine": platform.platform(), "cpus": __import__("os").cpu_count(), "repeats": args.repeats, "rows": rows}
     (RESULTS / "network_benchmark.json").write_text(json.dumps(out, indent=2) + "\n")
