@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sop.planning.network import Network, plan
+from sop.planning.network import COLUMNS, Network, plan
 from sop.planning.network_heuristic import heuristic_plan, plan_cost
 from sop.planning.supply_plan import PlanInputs, solve
 
@@ -120,17 +120,7 @@ def synthetic(skus: int, seed: int = 0) -> Network:
             for k, v in enumerate(rng.choice(10, 2, replace=False))
             for p in PLANTS
         ],
-        columns=[
-            "source_id",
-            "item_id",
-            "supplier_id",
-            "plant_id",
-            "lead_time",
-            "unit_price",
-            "min_qty",
-            "max_qty",
-            "priority",
-        ],
+        columns=list(COLUMNS["sources"]),
     )
     lanes = pd.DataFrame(
         [
@@ -138,7 +128,7 @@ def synthetic(skus: int, seed: int = 0) -> Network:
             for p in PLANTS
             for d in DCS
         ],
-        columns=["lane_id", "from_node", "to_node", "transit", "cost_per_unit", "capacity"],
+        columns=list(COLUMNS["lanes"]),
     )
     opening = pd.concat(
         [

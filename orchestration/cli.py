@@ -185,9 +185,8 @@ def ingest(
     for path in files:
         shutil.copy2(path, paths.landing / path.name)
     console.print(f"Copied {len(files)} file(s) to {paths.landing}.")
-    summary = _run(
-        cycle or time.strftime("%Y-%m", time.gmtime()), job="landing_ingest", stop_on_failure=False
-    )  # this month's
+    this_month = time.strftime("%Y-%m", time.gmtime())  # the newest cycle (partitions are in UTC)
+    summary = _run(cycle or this_month, job="landing_ingest", stop_on_failure=False)
     _print_quarantine(paths)
     if not summary["success"]:
         console.print(f"Rows in quarantine.<entity> say why; the validation page: {paths.quality}/{summary['cycle']}/")
@@ -474,14 +473,10 @@ def _print_validation(paths, run_id: str) -> None:
             console.print(f"      {example}", soft_wrap=True, highlight=False)
 
 
-def _next_month(cycle: str) -> str:
-    year, month = map(int, cycle.split("-"))
-    return f"{year + month // 12}-{month % 12 + 1:02d}"
-
-
 def _print_summary(summary: dict) -> None:
     """What a cycle published, in a screen: the plan's headline, the forecast's verdict per level, where to look."""
     import duckdb
+    import pandas as pd
 
     from sop.stages.accuracy_summary import level_lines
 
@@ -521,7 +516,7 @@ def _print_summary(summary: dict) -> None:
         f"Dagster UI:       make ui, then http://127.0.0.1:3000 (stop it with Ctrl-C)\n"
         f"Full log:         {summary['log']}\n"
         f"Next month:       land its files (the sample company: .venv/bin/sop generate --last-month {cycle}), then "
-        f".venv/bin/sop run-cycle {_next_month(cycle)} (docs/operations.md)"
+        f".venv/bin/sop run-cycle {pd.Period(cycle, 'M') + 1} (docs/operations.md)"
     )
 
 

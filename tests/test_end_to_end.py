@@ -23,6 +23,7 @@ from sop.settings import column_metadata_cache, export_environment
 from sop.stages.forecast import ForecastConfig
 from sop.stages.publish import PUBLISHED, VERSION_COLUMNS
 from tests.conftest import SMALL
+from tests.ui_server import BROWSER_ARGS, chromium, make_ui
 
 CYCLE = SMALL.cycle_id
 VERSION_COLUMNS = set(VERSION_COLUMNS)
@@ -444,15 +445,6 @@ def test_an_earlier_cycle_reports_later_rows_as_a_warning_and_goes_on(env):
     assert orders.metadata["errors"].value == 0 and orders.metadata["warnings"].value >= 1
 
 
-def _chromium() -> str:
-    import shutil
-
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        pytest.skip("Debian's chromium is not installed (`make browser` installs it)")
-    return found
-
-
 def test_the_executive_pack_renders_in_a_real_browser_with_every_chart(env, tmp_path):
     import subprocess
 
@@ -462,7 +454,7 @@ def test_the_executive_pack_renders_in_a_real_browser_with_every_chart(env, tmp_
     page = Path(_metadata(instance, "publish", "executive_pack")["path"].value)
     text = page.read_text()
     assert "http://" not in text and "https://" not in text  # self-contained: nothing to fetch
-    browser = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    browser = [chromium(), "--headless", *BROWSER_ARGS]
     dom = subprocess.run([*browser, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     charts = ("demand_vs_supply", "projected_inventory", "financial_gap", "kpi_trend", "scenarios")
     for chart in charts:
@@ -546,30 +538,14 @@ def test_a_cycle_killed_during_dbt_and_during_forecasting_reruns_to_the_same_pla
 @pytest.mark.long
 def test_make_ui_serves_the_asset_graph_and_a_published_assets_lineage(env):
     """`make ui` on the instance the cycle wrote, read by a real browser (Debian's chromium via Playwright)."""
-    import os
-    import signal
-    import socket
-    import subprocess
     import time
     import urllib.request
 
     from playwright.sync_api import sync_playwright
 
-    executable = _chromium()
+    executable = chromium()
     paths, *_ = env
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        ["make", "-s", "ui"],
-        cwd=Path(__file__).parents[1],
-        env={**os.environ, "SOP_HOME": str(paths.home), "SOP_UI_PORT": str(port)},
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with make_ui(Path(__file__).parents[1], {**os.environ, "SOP_HOME": str(paths.home)}) as (server, base):
         deadline = time.monotonic() + 180
         while True:
             try:
@@ -579,9 +555,7 @@ def test_make_ui_serves_the_asset_graph_and_a_published_assets_lineage(env):
                 assert server.poll() is None and time.monotonic() < deadline, "make ui did not start serving"
                 time.sleep(1)
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-            )
+            browser = p.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             # the plan group's asset graph: every asset of the group by name
             page.goto(f"{base}/locations/sop/asset-groups/plan", wait_until="networkidle")
@@ -594,12 +568,6 @@ def test_make_ui_serves_the_asset_graph_and_a_published_assets_lineage(env):
             lineage = page.inner_text("body")
             assert "plan_reconciled" in lineage and "Latest event" in lineage, lineage[:2000]
             browser.close()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
 
 def _published_rows(store: Path, table: str, cycle: str, columns: list[str]) -> list[tuple]:

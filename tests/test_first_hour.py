@@ -2,15 +2,14 @@
 
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.ui_server import BROWSER_ARGS, chromium, make_ui
 
 ROOT = Path(__file__).parents[1]
 MAX_DEMO_LINES = 100
@@ -87,24 +86,10 @@ def test_make_demo_from_a_fresh_clone_is_short_and_says_where_lightgbm_wins_and_
 def test_make_ui_after_the_demo_shows_its_one_run_and_no_failed_check(fresh_demo):
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        pytest.skip("Debian's chromium is not installed (`make browser` installs it)")
+    executable = chromium()
     clone, output, _ = fresh_demo
     run_id = next(line.split("Dagster run ")[1][:8] for line in output.splitlines() if "Dagster run " in line)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        ["make", "-s", "ui"],
-        cwd=clone,
-        env=_clean_env(SOP_UI_PORT=str(port)),
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with make_ui(clone, _clean_env()) as (server, base):
         deadline = time.monotonic() + 180
         while True:  # serving, and the daemon has evaluated every sensor at least once
             try:
@@ -128,9 +113,7 @@ def test_make_ui_after_the_demo_shows_its_one_run_and_no_failed_check(fresh_demo
         )["pipelineOrError"]["partitionKeysOrError"]["partitionKeys"]
         assert "2026-01" in partitions and len(partitions) <= 24, len(partitions)
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-            )
+            browser = p.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.goto(f"{base}/runs", wait_until="networkidle")
             page.get_by_text(run_id).first.wait_for(timeout=90_000)
@@ -140,9 +123,3 @@ def test_make_ui_after_the_demo_shows_its_one_run_and_no_failed_check(fresh_demo
             text = page.inner_text("body")
             assert "Projected stock at the end of the bucket" in text, text[:3000]
             browser.close()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)

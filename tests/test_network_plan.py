@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop.planning.network import Network, plan
+from sop.planning.network import COLUMNS, Network, plan
 from sop.planning.network_heuristic import heuristic_plan, plan_cost
 from sop.planning.supply_plan import PlanCosts
 
@@ -87,17 +87,7 @@ def random_network(seed: int) -> Network:
             for k, v in enumerate(("S1", "S2"))
             for p in PLANTS
         ],
-        columns=[
-            "source_id",
-            "item_id",
-            "supplier_id",
-            "plant_id",
-            "lead_time",
-            "unit_price",
-            "min_qty",
-            "max_qty",
-            "priority",
-        ],
+        columns=list(COLUMNS["sources"]),
     )
     sources.loc[0, "min_qty"] = 5.0  # a contracted minimum, bought every bucket
     lanes = pd.DataFrame(
@@ -106,7 +96,7 @@ def random_network(seed: int) -> Network:
             for p in PLANTS
             for d in DCS
         ],
-        columns=["lane_id", "from_node", "to_node", "transit", "cost_per_unit", "capacity"],
+        columns=list(COLUMNS["lanes"]),
     )
     opening = pd.DataFrame(
         [(sku, dc, float(rng.integers(0, 30))) for sku in FINISHED for dc in DCS] + [("C1", "P1", 20.0)],

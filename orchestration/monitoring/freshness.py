@@ -67,20 +67,20 @@ def _schedule_running(instance: dg.DagsterInstance) -> bool:
     return any(s.instigator_name == SCHEDULE_NAME and s.status == InstigatorStatus.RUNNING for s in states)
 
 
-def planned_cycle(instance: dg.DagsterInstance, asset_key: dg.AssetKey, now: datetime) -> str | None:
+def planned_cycles(instance: dg.DagsterInstance, now: datetime) -> dict[dg.AssetKey, str | None]:
+    """Each due asset's cycle being planned (the runs and the schedule read once for all of them)."""
     started = _newest_started_cycle(instance)
-    if _schedule_running(instance):
-        due = DUE[asset_key].latest_due_cycle(now)
-        return max(filter(None, [started, due]))
-    return started
+    if not _schedule_running(instance):
+        return dict.fromkeys(DUE, started)
+    return {key: max(filter(None, [started, due.latest_due_cycle(now)])) for key, due in DUE.items()}
 
 
 def evaluate(instance: dg.DagsterInstance, now: datetime | None = None) -> list[dg.AssetCheckEvaluation]:
     """Each due asset's freshness for the cycle being planned (nothing before the first cycle run)."""
     now = now or datetime.now(UTC)
     evaluations = []
-    for key, due in DUE.items():
-        cycle = planned_cycle(instance, key, now)
+    for key, cycle in planned_cycles(instance, now).items():
+        due = DUE[key]
         if cycle is None:
             continue
         done = instance.get_materialized_partitions(key)

@@ -39,8 +39,23 @@ INF = highspy.kHighsInf
 PRIORITY_STEP = 1e-6  # EUR per unit and rank: of two equal offers the lower priority number is bought first
 
 
-def _frame(columns: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+# the optional frames' columns and types, once: their empty defaults, and what callers build them with
+COLUMNS = {
+    "bom": {"parent_id": "object", "component_id": "object", "plant_id": "object", "qty_per": "float",
+            "first_bucket": "int", "last_bucket": "int"},
+    "sources": {"source_id": "object", "item_id": "object", "supplier_id": "object", "plant_id": "object",
+                "lead_time": "int", "unit_price": "float", "min_qty": "float", "max_qty": "float", "priority": "int"},
+    "lanes": {"lane_id": "object", "from_node": "object", "to_node": "object", "transit": "int",
+              "cost_per_unit": "float", "capacity": "float"},
+    "opening": {"item_id": "object", "node_id": "object", "qty": "float"},
+    "in_transit": {"item_id": "object", "node_id": "object", "bucket": "int", "qty": "float"},
+    "safety_stock": {"item_id": "object", "node_id": "object", "qty": "float"},
+}  # fmt: skip
+
+
+def empty(name: str):
+    """A dataclass default: the empty frame of ``name``'s columns."""
+    return field(default_factory=lambda: pd.DataFrame({c: pd.Series(dtype=t) for c, t in COLUMNS[name].items()}))
 
 
 @dataclass
@@ -53,54 +68,12 @@ class Network:
     routings: pd.DataFrame  # routing_id, item_id, plant_id, cost_per_unit
     routing_resources: pd.DataFrame  # routing_id, resource_id, hours_per_unit
     resources: pd.DataFrame  # resource_id, bucket, hours, overtime_share, overtime_cost_per_hour
-    bom: pd.DataFrame = field(
-        default_factory=lambda: _frame(
-            {
-                "parent_id": "object",
-                "component_id": "object",
-                "plant_id": "object",
-                "qty_per": "float",
-                "first_bucket": "int",
-                "last_bucket": "int",
-            }
-        )
-    )
-    sources: pd.DataFrame = field(
-        default_factory=lambda: _frame(
-            {
-                "source_id": "object",
-                "item_id": "object",
-                "supplier_id": "object",
-                "plant_id": "object",
-                "lead_time": "int",
-                "unit_price": "float",
-                "min_qty": "float",
-                "max_qty": "float",
-                "priority": "int",
-            }
-        )
-    )
-    lanes: pd.DataFrame = field(
-        default_factory=lambda: _frame(
-            {
-                "lane_id": "object",
-                "from_node": "object",
-                "to_node": "object",
-                "transit": "int",
-                "cost_per_unit": "float",
-                "capacity": "float",
-            }
-        )
-    )
-    opening: pd.DataFrame = field(
-        default_factory=lambda: _frame({"item_id": "object", "node_id": "object", "qty": "float"})
-    )
-    in_transit: pd.DataFrame = field(
-        default_factory=lambda: _frame({"item_id": "object", "node_id": "object", "bucket": "int", "qty": "float"})
-    )
-    safety_stock: pd.DataFrame = field(
-        default_factory=lambda: _frame({"item_id": "object", "node_id": "object", "qty": "float"})
-    )
+    bom: pd.DataFrame = empty("bom")
+    sources: pd.DataFrame = empty("sources")
+    lanes: pd.DataFrame = empty("lanes")
+    opening: pd.DataFrame = empty("opening")
+    in_transit: pd.DataFrame = empty("in_transit")
+    safety_stock: pd.DataFrame = empty("safety_stock")
 
 
 @dataclass
