@@ -33,7 +33,7 @@ def main() -> None:
     from expectations import history
     from expectations.validate import validate
     from sop.contract import ENTITIES
-    from sop.ingest import current_rows_sql, load_entity
+    from sop.ingest import current_rows_sql, load_entity, reference_values
     from sop.sample_company import SampleConfig, generate, write_landing
 
     cfg = SampleConfig(n_skus=args.skus)
@@ -48,8 +48,8 @@ def main() -> None:
         entity = ENTITIES[name]
         frame = con.sql(current_rows_sql(name)).df()[entity.column_names]
         references = {
-            column: [r[0] for r in con.sql(f"select distinct {col} from ({current_rows_sql(ref)})").fetchall()]
-            for column, (ref, col) in entity.references.items()
+            column: reference_values(con, targets)
+            for column, targets in entity.reference_targets().items()
         }
         validate(name, frame, references, cfg.cycle_id)
 

@@ -13,7 +13,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from expectations import history
 from expectations.suites import ERROR, WARNING, build_suite
 from sop.contract import ENTITIES
-from sop.ingest import current_rows_sql
+from sop.ingest import current_rows_sql, reference_values
 
 # An entity is too broken to plan on when its quarantine is above both limits: the share alone would block a
 # four-row policies file for one bad row, the count alone would let a large file lose a tenth of its rows.
@@ -111,8 +111,8 @@ def validate_entity(
     entity = ENTITIES[entity_name]
     frame = con.sql(current_rows_sql(entity_name)).df()[entity.column_names]
     references = {
-        column: [r[0] for r in con.sql(f"select distinct {col} from ({current_rows_sql(ref)})").fetchall()]
-        for column, (ref, col) in entity.references.items()
+        column: reference_values(con, targets)
+        for column, targets in entity.reference_targets().items()
     }
     outcome = validate(entity_name, frame, references, cycle_id)
     loaded, quarantined = con.execute(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPORTING_CURRENCY = "EUR"  # what fx_rates convert into; its own rows need no rate
+ITEM_TYPES = ("material", "packaging", "intermediate")
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,8 @@ class Entity:
     description: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
-    # column -> (entity, column) it must exist in
-    references: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # column -> (entity, column) it must exist in, or a tuple of such pairs: it must exist in one of them
+    references: dict[str, tuple] = field(default_factory=dict)
     # rules across columns of one row: (column to blame, SQL condition on typed values, reason if false)
     row_rules: tuple[tuple[str, str, str], ...] = ()
     # the date that places a row in time: must fall before the cycle being planned
@@ -53,6 +54,14 @@ class Entity:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    def reference_targets(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """column -> the (entity, column) pairs a value must be found in (in one of them)."""
+        return {c: ((r,) if isinstance(r[0], str) else tuple(r)) for c, r in self.references.items()}
+
+    @property
+    def referenced_entities(self) -> list[str]:
+        return sorted({entity for pairs in self.reference_targets().values() for entity, _ in pairs})
 
 
 def _id(name: str, what: str) -> Column:
@@ -118,8 +127,40 @@ ENTITIES: dict[str, Entity] = {
             key=("location_id",),
         ),
         Entity(
+            "items",
+            "Materials, packaging and intermediates: everything the plan stocks or buys that is not a finished "
+            "SKU of products.csv.",
+            (
+                _id("item_id", "Item identifier (distinct from every sku_id)."),
+                Column("item_name", "VARCHAR", "-", "Human-readable name."),
+                Column(
+                    "item_type",
+                    "VARCHAR",
+                    "-",
+                    "material, packaging or intermediate (made in a plant from other items).",
+                    allowed=ITEM_TYPES,
+                ),
+                Column("unit_of_measure", "VARCHAR", "-", "What one unit is (kg, l, piece...)."),
+                _price("unit_cost", "EUR/unit", "Standard cost of one unit (values stock and holding cost)."),
+                Column(
+                    "shelf_life_months",
+                    "BIGINT",
+                    "months",
+                    "Months a unit keeps; empty where it does not matter.",
+                    required=False,
+                    min_value=1,
+                    max_value=1200,
+                ),
+            ),
+            optional=True,
+            key=("item_id",),
+        ),
+        Entity(
             "routings",
-            "Which plant resource makes each SKU, and how fast.",
+            "Where each SKU (or intermediate item) is made, on which resources, and how fast. The rows of one "
+            "item and plant are one routing: making a unit takes 1/units_per_hour hours of each of its resources "
+            "(a line and a crew, say). An item with routings at several plants may be made at any of them "
+            "(alternates). With one row per SKU and no network file the plan is the single-echelon plan.",
             (
                 _id("sku_id", "SKU made."),
                 _id("plant_id", "Plant."),
@@ -127,9 +168,18 @@ ENTITIES: dict[str, Entity] = {
                 Column(
                     "units_per_hour", "DOUBLE", "units/hour", "Standard output rate.", min_value=0, max_value=MAX_UNITS
                 ),
+                Column(
+                    "cost_per_unit",
+                    "DOUBLE",
+                    "EUR/unit",
+                    "Conversion cost of one unit on this resource (energy, consumables); empty for none.",
+                    required=False,
+                    min_value=0,
+                    max_value=MAX_PRICE,
+                ),
             ),
             key=("sku_id", "plant_id", "resource_id"),
-            references={"sku_id": ("products", "sku_id")},
+            references={"sku_id": (("products", "sku_id"), ("items", "item_id"))},
             row_rules=(("units_per_hour", "units_per_hour > 0", "a rate must be above zero"),),
         ),
         Entity(
@@ -141,6 +191,32 @@ ENTITIES: dict[str, Entity] = {
                 _month(),
                 Column(
                     "available_hours", "DOUBLE", "hours", "Regular hours available.", min_value=0, max_value=MAX_HOURS
+                ),
+                Column(
+                    "resource_type",
+                    "VARCHAR",
+                    "-",
+                    "machine (a line, the default) or labour (a crew's hours).",
+                    required=False,
+                    allowed=("machine", "labour"),
+                ),
+                Column(
+                    "overtime_share",
+                    "DOUBLE",
+                    "share",
+                    "Overtime the resource can add, as a share of its regular hours; empty for the plan's default.",
+                    required=False,
+                    min_value=0,
+                    max_value=10,
+                ),
+                Column(
+                    "overtime_cost_per_hour",
+                    "DOUBLE",
+                    "EUR/hour",
+                    "Cost of one overtime hour; empty for the plan's default.",
+                    required=False,
+                    min_value=0,
+                    max_value=MAX_PRICE,
                 ),
             ),
             key=("plant_id", "resource_id", "month"),
@@ -336,6 +412,157 @@ ENTITIES: dict[str, Entity] = {
                 ),
             ),
         ),
+        Entity(
+            "bom",
+            "Bills of materials: what one unit of a parent (a SKU or an intermediate) consumes of each component "
+            "when made at a plant. An intermediate may feed several SKUs (postponement: made early, finished late).",
+            (
+                Column("parent_id", "VARCHAR", "-", "SKU or intermediate item made."),
+                _id("component_id", "Item consumed."),
+                _id("plant_id", "Plant where the parent is made with this component."),
+                Column(
+                    "qty_per",
+                    "DOUBLE",
+                    "component units per parent unit",
+                    "Quantity of the component in one unit of the parent (scrap included).",
+                    min_value=0,
+                    max_value=MAX_UNITS,
+                ),
+                Column("valid_from", "DATE", "date", "First month the line applies; empty for always.", required=False),
+                Column(
+                    "valid_to", "DATE", "date", "Last month the line applies; empty for open-ended.", required=False
+                ),
+            ),
+            optional=True,
+            key=("parent_id", "component_id", "plant_id", "valid_from"),
+            references={
+                "parent_id": (("products", "sku_id"), ("items", "item_id")),
+                "component_id": ("items", "item_id"),
+            },
+            row_rules=(
+                ("qty_per", "qty_per > 0", "a BOM quantity must be above zero"),
+                ("valid_to", "valid_to >= valid_from", "ends before it starts"),
+                ("component_id", "component_id <> parent_id", "an item cannot consume itself"),
+            ),
+        ),
+        Entity(
+            "supply_sources",
+            "Who supplies each bought item to each plant: lead time, price, and the quantities a month the "
+            "supplier takes and can deliver. Of several sources the plan buys the cheapest first; priority breaks "
+            "equal prices.",
+            (
+                _id("item_id", "Item bought."),
+                _id("supplier_id", "Supplier."),
+                _id("plant_id", "Plant it is delivered to."),
+                Column(
+                    "lead_time_months",
+                    "BIGINT",
+                    "months",
+                    "Months from order to receipt: ordered in month m, received in m + lead time (0: the same month).",
+                    min_value=0,
+                    max_value=60,
+                ),
+                _price("unit_price", "currency/unit", "Price of one unit, delivered."),
+                Column("currency", "VARCHAR", "ISO 4217", "Currency of unit_price (converted at the latest FX rate)."),
+                Column(
+                    "min_qty_per_month",
+                    "DOUBLE",
+                    "units/month",
+                    "Contracted minimum a month (the plan orders at least this); empty for none.",
+                    required=False,
+                    min_value=0,
+                    max_value=MAX_UNITS,
+                ),
+                Column(
+                    "max_qty_per_month",
+                    "DOUBLE",
+                    "units/month",
+                    "Supplier capacity a month; empty for unlimited.",
+                    required=False,
+                    min_value=0,
+                    max_value=MAX_UNITS,
+                ),
+                Column(
+                    "priority",
+                    "BIGINT",
+                    "rank",
+                    "1 first: of two sources at the same price the lower number is used first.",
+                    required=False,
+                    min_value=1,
+                    max_value=1000,
+                ),
+            ),
+            optional=True,
+            key=("item_id", "supplier_id", "plant_id"),
+            references={"item_id": ("items", "item_id")},
+            row_rules=(("max_qty_per_month", "max_qty_per_month >= min_qty_per_month", "maximum below the minimum"),),
+        ),
+        Entity(
+            "lanes",
+            "Transport lanes: finished goods move from a plant (or a distribution centre) to a location, taking "
+            "whole months in transit, at a cost per unit, up to a capacity. Without lanes a plant's production "
+            "reaches every location at once and for nothing (the single-echelon assumption).",
+            (
+                _id("lane_id", "Lane identifier."),
+                _id("from_node", "Plant or location shipped from."),
+                _id("to_node", "Location shipped to."),
+                Column(
+                    "transit_months",
+                    "BIGINT",
+                    "months",
+                    "Months in transit: shipped in month m, received in m + transit (0: the same month).",
+                    min_value=0,
+                    max_value=24,
+                ),
+                _price("cost_per_unit", "EUR/unit", "Freight and handling of one unit."),
+                Column(
+                    "capacity_per_month",
+                    "DOUBLE",
+                    "units/month",
+                    "Most units shipped on the lane a month; empty for unlimited.",
+                    required=False,
+                    min_value=0,
+                    max_value=MAX_UNITS,
+                ),
+            ),
+            optional=True,
+            key=("lane_id",),
+            references={"to_node": ("locations", "location_id")},
+            row_rules=(("to_node", "to_node <> from_node", "a lane must go somewhere else"),),
+        ),
+        Entity(
+            "plant_stock",
+            "On-hand stock at plants when the cycle starts: components, intermediates and finished goods "
+            "(stock at the selling locations is in inventory_snapshots).",
+            (
+                _id("item_id", "SKU or item."),
+                _id("plant_id", "Plant."),
+                _qty("on_hand_qty", "Units on hand."),
+            ),
+            optional=True,
+            key=("item_id", "plant_id"),
+            references={"item_id": (("products", "sku_id"), ("items", "item_id"))},
+        ),
+        Entity(
+            "open_supply",
+            "Supply already on its way when the cycle starts: open purchase orders to plants and transfers in "
+            "transit to plants or locations, each with the month it is due (an overdue one arrives in the first).",
+            (
+                _id("supply_id", "Purchase order or shipment number."),
+                Column(
+                    "supply_type", "VARCHAR", "-", "purchase_order or transfer.", allowed=("purchase_order", "transfer")
+                ),
+                _id("item_id", "SKU or item."),
+                _id("node_id", "Plant or location receiving it."),
+                Column("due_month", "DATE", "date", "Month it arrives (first day of the month)."),
+                _qty("qty", "Units due."),
+                Column("supplier_id", "VARCHAR", "-", "Supplier of a purchase order.", required=False),
+                Column("from_node", "VARCHAR", "-", "Plant or location a transfer left.", required=False),
+            ),
+            optional=True,
+            key=("supply_id",),
+            references={"item_id": (("products", "sku_id"), ("items", "item_id"))},
+        ),
     ]
 }
 
@@ -359,8 +586,9 @@ def markdown() -> str:
         for c in e.columns:
             rule = f" Must be >= {c.min_value:g}." if c.min_value is not None else ""
             rule += f" Must be <= {c.max_value:g}." if c.max_value is not None else ""
-            ref = e.references.get(c.name)
-            rule += f" Must exist in `{ref[0]}.{ref[1]}`." if ref else ""
+            rule += f" One of {', '.join(f'`{a}`' for a in c.allowed)}." if c.allowed else ""
+            refs = e.reference_targets().get(c.name)
+            rule += f" Must exist in {' or '.join(f'`{r}.{col}`' for r, col in refs)}." if refs else ""
             out.append(
                 f"| `{c.name}` | {c.type} | {c.unit} | {'yes' if c.required else 'no'} | {c.description}{rule} |"
             )

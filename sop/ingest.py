@@ -267,12 +267,15 @@ def _problems_sql(entity: Entity) -> str:
             # NaN sorts above every number in DuckDB: it is reported as not finite, not as too large
             finite = f"isfinite(v.{c.name}) and " if c.type == "DOUBLE" else ""
             problem(c.name, f"{finite}v.{c.name} > {c.max_value}", f"'above the maximum of {c.max_value:g}'")
-    for column, (ref_entity, ref_column) in entity.references.items():
-        known = f"select {ref_column} from ({current_rows_sql(ref_entity)})"
+        if c.allowed:  # the contract's own words, not input: safe as literals
+            listed = ", ".join(f"'{a}'" for a in c.allowed)
+            problem(c.name, f"v.{c.name} not in ({listed})", f"'not one of {', '.join(c.allowed)}'")
+    for column, targets in entity.reference_targets().items():
+        known = " union all ".join(f"select {col} from ({current_rows_sql(ref)})" for ref, col in targets)
         problem(
             column,
             f"v.{column} is not null and v.{column} not in ({known})",
-            f"'unknown {column}: not in {ref_entity}'",
+            f"'unknown {column}: not in {' or '.join(ref for ref, _ in targets)}'",
         )
     for column, condition, reason in entity.row_rules:
         typed = " ".join(f"v.{w}" if w in entity.column_names else w for w in condition.split())
@@ -309,3 +312,9 @@ def current_rows_sql(entity: str) -> str:
         f"select * from raw.{entity} where _content_hash in "
         f"(select content_hash from raw._loads where entity = '{entity}' and superseded_at is null)"
     )
+
+
+def reference_values(con: duckdb.DuckDBPyConnection, targets: tuple[tuple[str, str], ...]) -> list:
+    """The current values a referencing column may take: those of every (entity, column) it may point to."""
+    union = " union ".join(f"select {col} from ({current_rows_sql(ref)})" for ref, col in targets)
+    return [r[0] for r in con.sql(f"select distinct * from ({union})").fetchall()]

@@ -20,7 +20,7 @@ def raw_asset(entity: Entity) -> dg.AssetsDefinition:
         "the contract go to quarantine.",
         tags={"entity": entity.name},
         # rows are checked against the master data they reference, so that loads first
-        deps=[dg.AssetKey(["raw", ref]) for ref in sorted({r for r, _ in entity.references.values()})],
+        deps=[dg.AssetKey(["raw", ref]) for ref in entity.referenced_entities],
         pool=WAREHOUSE_POOL,
     )
     def _asset(context: dg.AssetExecutionContext, sop: SopHome) -> dg.MaterializeResult:

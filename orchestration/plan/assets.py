@@ -11,7 +11,12 @@ from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_POOL, SopHome, fi
 PLAN_TABLES = {
     "plan_reconciled": "Per SKU, location and bucket: consensus demand, supply, projected stock, shortage, revenue.",
     "supply_plan": "Planned production per plant resource, SKU, location and planning bucket, with the hours it takes.",
-    "capacity_plan": "Per resource and planning bucket: available, planned and overtime hours, and utilization.",
+    "capacity_plan": "Per resource (line or crew) and planning bucket: available, planned and overtime hours, and "
+    "utilization.",
+    "material_plan": "Per component, plant and bucket of a network plan: stock, receipts, production, consumption, "
+    "orders and shortage (with the SKUs it starves).",
+    "purchase_plan": "Per supplier, item, plant and order bucket of a network plan: receipt bucket, units, money.",
+    "transfer_plan": "Per lane, SKU and ship bucket of a network plan: arrival bucket, units and freight.",
 }
 PLAN_INPUTS = [
     ["marts", "fct_consensus_demand"],
@@ -19,6 +24,11 @@ PLAN_INPUTS = [
     ["marts", "fct_inventory_history"],
     ["marts", "dim_sku_locations"],
     ["intermediate", "int_capacity_bucketed"],
+    ["intermediate", "int_supply_sources_priced"],
+    *(
+        ["staging", f"stg_landing__{name}"]
+        for name in ("routings", "items", "bom", "lanes", "plant_stock", "open_supply")
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 from sop.contract import ENTITIES
 from sop.sample_company import demand as demand_model
 from sop.sample_company import master, orders
+from sop.sample_company import network as network_model
 from sop.sample_company import supply as supply_model
 from sop.sample_company.config import SampleConfig
 
@@ -52,11 +53,17 @@ def generate(cfg: SampleConfig | None = None) -> dict[str, pd.DataFrame]:
         series["currency"].to_numpy(),
         rng,
     )
+    net = network_model.generate(cfg, prods, locs, routes, series, dem.expected, sup.on_hand[:, -1])
+    last_rate = fx.sort_values("month").groupby("currency")["rate_to_eur"].last()
+    sources = net.supply_sources.assign(
+        unit_price=lambda f: (f["unit_price_eur"] / f["currency"].map(last_rate)).round(4)
+    )
     frames = {
         "products": prods,
         "locations": locs,
-        "routings": routes,
-        "capacity": sup.capacity,
+        "items": net.items,
+        "routings": pd.concat([routes, net.routings], ignore_index=True),
+        "capacity": pd.concat([sup.capacity, net.capacity], ignore_index=True),
         "sales_orders": sales,
         "production": _production(cfg, series, sup),
         "inventory_snapshots": _inventory(cfg, series, sup),
@@ -65,6 +72,11 @@ def generate(cfg: SampleConfig | None = None) -> dict[str, pd.DataFrame]:
         "planner_overrides": _overrides(cfg, series, dem.expected, rng),
         "policies": _policies(series),
         "calendar_events": _events(cfg),
+        "bom": net.bom,
+        "supply_sources": sources,
+        "lanes": net.lanes,
+        "plant_stock": net.plant_stock,
+        "open_supply": net.open_supply,
     }
     # contract column order; optional columns the sample does not model (in-transit stock) are left out
     return {

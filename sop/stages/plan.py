@@ -11,8 +11,10 @@ import pandas as pd
 from scipy.stats import norm
 
 from sop.buckets import DAYS_PER_MONTH, Bucket, planning_bucket
+from sop.planning import network
 from sop.planning.scenarios import apply, compared, known_values, load_all, markdown_table, outcome
 from sop.planning.supply_plan import PlanCosts, PlanInputs, PlanResult, solve
+from sop.stages import network_plan
 from sop.warehouse import add_new_columns, replace_cycle_rows
 
 # The base plan this process solved last, per cycle: the scenario stage that follows in the same run (direct,
@@ -146,6 +148,11 @@ def buckets_without_capacity(inputs: PlanInputs) -> list[str]:
 def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig | None = None) -> dict:
     cfg = cfg or PlanConfig()  # built per call: the bucket comes from SOP_BUCKET as it is now
     inputs = load_inputs(con, cycle_id, cfg.bucket)
+    network_plan.ensure_tables(con)
+    if network_plan.uses_network(con):
+        return _run_network(con, cycle_id, cfg, inputs)
+    for table in network_plan.NETWORK_TABLES:  # no network: none of its rows for the cycle
+        replace_cycle_rows(con, table, cycle_id, pd.DataFrame(columns=list(network_plan.NETWORK_TABLES[table])[1:]))
     result = solve(inputs, cfg.costs.per_bucket(cfg.bucket.months))
     _solved_base.clear()  # one plan's worth of memory at most
     _solved_base[cycle_id] = result
@@ -186,23 +193,53 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig | None = 
     )
     plants = plants_of_resources(con, inputs.series)
     capacity = capacity.merge(plants, on="resource_id", how="left")
-    capacity = capacity[["plant_id", *[c for c in capacity.columns if c != "plant_id"]]]
-    reconciled, supply, capacity = (_rounded(f) for f in (reconciled, supply, capacity))
+    types = con.execute("select distinct resource_id, resource_type from intermediate.int_capacity_bucketed").df()
+    capacity = capacity.merge(types, on="resource_id", how="left").fillna({"resource_type": "machine"})
+    capacity = capacity[["plant_id", "resource_id", "resource_type", *[c for c in capacity.columns if c not in (
+        "plant_id", "resource_id", "resource_type")]]]  # fmt: skip
+    tables = {"plan_reconciled": reconciled, "supply_plan": supply, "capacity_plan": capacity}
+    return _write(con, cycle_id, cfg, inputs, tables, result.variables, result.constraints, result.objective)
+
+
+def _write(con, cycle_id: str, cfg: PlanConfig, inputs: PlanInputs, tables: dict, variables, constraints, objective):
+    """Round and write the plan's tables; the summary the asset reports."""
+    tables = {name: _rounded(frame) for name, frame in tables.items()}
     # whole pieces beside the planned quantity, from the rounded plan so a rerun rounds the same ties
+    supply = tables["supply_plan"]
     supply["planned_units"] = whole_units(supply, "planned_supply_qty", ["sku_id", "location_id"])
+    reconciled = tables["plan_reconciled"]
+    written = {f"{name}_rows": replace_cycle_rows(con, f"planning.{name}", cycle_id, f) for name, f in tables.items()}
     return {
-        "plan_reconciled_rows": replace_cycle_rows(con, "planning.plan_reconciled", cycle_id, reconciled),
-        "supply_plan_rows": replace_cycle_rows(con, "planning.supply_plan", cycle_id, supply),
-        "capacity_plan_rows": replace_cycle_rows(con, "planning.capacity_plan", cycle_id, capacity),
-        "lp_variables": result.variables,
-        "lp_constraints": result.constraints,
-        "lp_objective": round(result.objective, 2),
+        **written,
+        "lp_variables": variables,
+        "lp_constraints": constraints,
+        "lp_objective": round(objective, 2),
         "shortage_qty": float(reconciled["shortage_qty"].sum()),
         "bucket": cfg.bucket.name,
         "buckets_without_capacity": buckets_without_capacity(inputs),
         "fill_rate_planned": float(
             reconciled["demand_met_qty"].sum() / max(reconciled["consensus_demand_qty"].sum(), 1e-9)
         ),
+    }
+
+
+def _run_network(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig, inputs: PlanInputs) -> dict:
+    """The plan of the whole supply network (sop.stages.network_plan): the same three tables, and the material,
+    purchase and transfer plans."""
+    costs = cfg.costs.per_bucket(cfg.bucket.months)
+    net_in = network_plan.load(con, inputs, cfg.bucket, costs)
+    result = network.plan(net_in.network, costs)
+    tables = network_plan.tables(net_in, result)
+    attrs = inputs.series[["sku_id", "location_id", "net_price_amount", "unit_cost_amount"]]
+    plan = tables["plan_reconciled"].merge(attrs, on=["sku_id", "location_id"], how="left")
+    tables["plan_reconciled"] = plan.assign(
+        revenue_amount=plan["demand_met_qty"] * plan["net_price_amount"],
+        inventory_value_amount=plan["closing_inventory_qty"] * plan["unit_cost_amount"],
+        bucket_date=pd.to_datetime(plan["bucket_date"]).dt.date,
+    ).drop(columns=["net_price_amount", "unit_cost_amount"])
+    return {
+        **_write(con, cycle_id, cfg, inputs, tables, result.variables, result.constraints, result.objective),
+        "network": True,
     }
 
 

@@ -45,6 +45,9 @@ PUBLISHED = {
     "demand_plan": "marts.fct_consensus_demand",
     "supply_plan": "planning.supply_plan",
     "capacity_plan": "planning.capacity_plan",
+    "material_plan": "planning.material_plan",
+    "purchase_plan": "planning.purchase_plan",
+    "transfer_plan": "planning.transfer_plan",
     "forecast_accuracy": "marts.fct_forecast_accuracy",
     "kpi_scorecard": "marts.fct_kpi_scorecard",  # the KPI trend as of the cycle, for the meeting and BI
     "plan_financials": "marts.fct_plan_financials",
@@ -54,8 +57,10 @@ PUBLISHED = {
     "override_audit": "marts.fct_override_audit",
 }
 # a plan without problems has no exceptions; every other table empty means the cycle was not planned
-# and a cycle may have no overrides to audit, or none from earlier cycles to score
-MAY_BE_EMPTY = {"plan_exceptions", "override_value_added", "override_audit"}
+# and a cycle may have no overrides to audit, or none from earlier cycles to score; a data set without a supply
+# network has no material, purchase or transfer plan
+MAY_BE_EMPTY = {"plan_exceptions", "override_value_added", "override_audit", "material_plan", "purchase_plan",
+                "transfer_plan"}  # fmt: skip
 
 
 def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:

@@ -7,6 +7,9 @@ with capacity as (
         resource_id,
         month_date,
         available_hours,
+        resource_type,
+        overtime_share,
+        overtime_cost_per_hour,
         {{ dbt.datediff('month_date', dbt.dateadd('month', 1, 'month_date'), 'day') }} as days_in_month
     from {{ ref('stg_landing__capacity') }}
 ),
@@ -24,7 +27,10 @@ daily as (
         capacity.plant_id,
         capacity.resource_id,
         days.period_date as day_date,
-        capacity.available_hours / capacity.days_in_month as available_hours
+        capacity.available_hours / capacity.days_in_month as available_hours,
+        capacity.resource_type,
+        capacity.overtime_share,
+        capacity.overtime_cost_per_hour
     from capacity
     inner join days
         on days.period_date >= capacity.month_date
@@ -37,7 +43,11 @@ bucketed as (
         resource_id,
         {{ bucket_start('day_date') }} as bucket_date,
         {{ sum_rounded("available_hours", 4) }} as available_hours,
-        count(*) as calendar_days
+        count(*) as calendar_days,
+        -- a week across a month end with two rules takes the larger: a resource's type is one per file
+        max(resource_type) as resource_type,
+        max(overtime_share) as overtime_share,
+        max(overtime_cost_per_hour) as overtime_cost_per_hour
     from daily
     group by plant_id, resource_id, {{ bucket_start('day_date') }}
 )

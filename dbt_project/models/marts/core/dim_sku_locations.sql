@@ -37,14 +37,24 @@ locations as (
     select * from {{ ref('stg_landing__locations') }}
 ),
 
+resource_types as (
+    select distinct resource_id, resource_type from {{ ref('int_capacity_bucketed') }}
+),
+
 routings as (
-    -- single-sourced for now: the first routing of a SKU is where it is made
+    -- the SKU's first machine routing: where the single-echelon plan makes it, and the line a network plan
+    -- reports its production on (crews are in the capacity plan)
     select *
     from (
         select
             routings.*,
-            row_number() over (partition by sku_id order by plant_id, resource_id) as routing_rank
+            row_number() over (
+                partition by routings.sku_id
+                order by coalesce(resource_types.resource_type = 'labour', false), routings.plant_id,
+                    routings.resource_id
+            ) as routing_rank
         from {{ ref('stg_landing__routings') }} as routings
+        left join resource_types on routings.resource_id = resource_types.resource_id
     ) as ranked
     where routing_rank = 1
 ),

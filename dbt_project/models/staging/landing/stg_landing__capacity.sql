@@ -7,7 +7,10 @@ renamed as (
         plant_id,
         resource_id,
         cast(date_trunc('month', month) as date) as month_date,
-        available_hours
+        available_hours,
+        coalesce(lower(resource_type), 'machine') as resource_type,
+        overtime_share,
+        overtime_cost_per_hour
     from source
 )
 

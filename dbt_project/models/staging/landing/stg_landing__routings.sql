@@ -7,7 +7,8 @@ renamed as (
         sku_id,
         plant_id,
         resource_id,
-        units_per_hour
+        units_per_hour,
+        cast(coalesce(cost_per_unit, 0) as {{ double() }}) as cost_per_unit_amount
     from source
 )
 

@@ -1,0 +1,471 @@
+"""The plan stage on a supply network: the warehouse's network inputs -> ``sop.planning.network.plan`` -> the plan
+tables (the single-echelon stage's three, with the same columns, and the material, purchase and transfer plans).
+
+A data set is planned as a network when it has any network file (items, bom, supply_sources, lanes, plant_stock,
+open_supply) or a routing that is more than one row (an alternate plant, or a line and a crew). Otherwise the
+single-echelon plan runs, unchanged. Months in the files (lead times, transits, due months, validity) are turned
+into planning buckets here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from sop.buckets import Bucket
+from sop.planning.network import COLUMNS, Network, NetworkPlan
+from sop.planning.supply_plan import PlanCosts, PlanInputs, _series_plan
+
+NETWORK_ENTITIES = ("items", "bom", "supply_sources", "lanes", "plant_stock", "open_supply")
+TOLERANCE = 1e-6  # solver dust: below it a quantity is zero
+
+
+class NetworkInputError(ValueError):
+    """Network data the plan cannot use, naming the file, row and column."""
+
+
+def uses_network(con: duckdb.DuckDBPyConnection) -> bool:
+    """Any network file, or a routing of more than one row (alternates, several resources)."""
+    for entity in NETWORK_ENTITIES:
+        if con.execute(f"select count(*) from staging.stg_landing__{entity}").fetchone()[0]:  # noqa: S608 - names are ours
+            return True
+    return bool(
+        con.execute(
+            "select count(*) from (select sku_id from staging.stg_landing__routings "
+            "group by sku_id having count(*) > 1)"
+        ).fetchone()[0]
+    )
+
+
+@dataclass
+class NetworkInputs:
+    network: Network
+    plan_inputs: PlanInputs  # the series the plan reports on (demand, opening stock, safety stock at the DCs)
+    bucket_dates: pd.DatetimeIndex
+    resource_types: pd.DataFrame  # resource_id, plant_id, resource_type, overtime_cost_per_hour
+    primary_resource: pd.DataFrame  # routing_id, resource_id: the line a routing's production is reported on
+    sources: pd.DataFrame  # source_id, currency_code, unit_price_amount (its own currency)
+
+
+def buckets_for_months(months, bucket: Bucket) -> np.ndarray:
+    """Whole buckets a span of months takes, never fewer than it is long (a lead time is never shortened)."""
+    return np.ceil(np.asarray(months, float) / bucket.months - 1e-9).astype(int)
+
+
+def _bucket_of(dates: pd.Series, buckets: pd.DatetimeIndex) -> np.ndarray:
+    """Index of the bucket a month's first day falls in (before the horizon: -1)."""
+    return buckets.searchsorted(pd.to_datetime(dates), side="right") - 1
+
+
+def _refuse(frame: pd.DataFrame, bad: pd.Series, column: str, why: str) -> None:
+    if bad.any():
+        rows = frame[bad.to_numpy()].head(5)
+        where = "; ".join(
+            f"{r.source_file} row {r.source_row}, {column} {getattr(r, column)!r}" for r in rows.itertuples()
+        )
+        raise NetworkInputError(f"{why}: {where}" + (f" (and {int(bad.sum()) - 5} more)" if bad.sum() > 5 else ""))
+
+
+def load(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, bucket: Bucket, costs: PlanCosts) -> NetworkInputs:
+    """The network of the cycle: ``inputs`` is the single-echelon stage's view of the selling locations."""
+    dates = inputs.buckets
+    T = len(dates)
+    series = inputs.series
+    read = lambda sql: con.execute(sql).df()  # noqa: E731 - fixed statements, no input in them
+
+    products = read("select sku_id as item_id, unit_cost_amount as unit_cost from staging.stg_landing__products")
+    items = read(
+        "select item_id, unit_cost_amount as unit_cost, source_file, source_row from staging.stg_landing__items"
+    )
+    _refuse(items, items["item_id"].isin(products["item_id"]), "item_id", "an item must not reuse a sku_id")
+    all_items = pd.concat([products, items[["item_id", "unit_cost"]]], ignore_index=True)
+
+    demand = pd.DataFrame(
+        {
+            "item_id": np.repeat(series["sku_id"].to_numpy(), T),
+            "node_id": np.repeat(series["location_id"].to_numpy(), T),
+            "bucket": np.tile(np.arange(T), len(series)),
+            "qty": inputs.demand.ravel().astype(float),
+            # lost sales are priced as the single-echelon plan prices them
+            "net_price": np.repeat(
+                np.maximum(series["net_price_amount"].fillna(0), series["unit_cost_amount"].fillna(0)).to_numpy(), T
+            ),
+        }
+    )
+    demand = demand[demand["qty"] > 0].reset_index(drop=True)
+
+    routing_rows = read(
+        "select sku_id as item_id, plant_id, resource_id, units_per_hour, cost_per_unit_amount "
+        "from staging.stg_landing__routings"
+    )
+    routing_rows["routing_id"] = routing_rows["item_id"] + "@" + routing_rows["plant_id"]
+    routings = routing_rows.groupby(["routing_id", "item_id", "plant_id"], as_index=False).agg(
+        cost_per_unit=("cost_per_unit_amount", "sum")
+    )
+    routing_resources = routing_rows.assign(hours_per_unit=1.0 / routing_rows["units_per_hour"])[
+        ["routing_id", "resource_id", "hours_per_unit"]
+    ]
+    capacity = read(
+        "select resource_id, any_value(plant_id) as plant_id, max(resource_type) as resource_type, "
+        "max(overtime_share) as overtime_share, max(overtime_cost_per_hour) as overtime_cost_per_hour "
+        "from intermediate.int_capacity_bucketed group by resource_id"
+    )
+    capacity = capacity.fillna(
+        {"overtime_share": costs.overtime_share, "overtime_cost_per_hour": costs.overtime_cost_per_hour}
+    )
+    hours = inputs.hours.reindex(columns=dates, fill_value=0.0)
+    resources = (
+        hours.stack()
+        .rename("hours")
+        .reset_index()
+        .set_axis(["resource_id", "bucket_date", "hours"], axis=1)
+        .assign(bucket=lambda f: dates.get_indexer(pd.to_datetime(f["bucket_date"])))
+        .merge(capacity, on="resource_id", how="left")
+    )
+    resources = resources[["resource_id", "bucket", "hours", "overtime_share", "overtime_cost_per_hour"]]
+    # a routing on a resource with no capacity at all can make nothing: it is left out of the hours (the LP
+    # would otherwise make it for free); the capacity plan's missing-capacity warning names those buckets
+    known = set(resources["resource_id"])
+    unhoused = ~routing_resources["resource_id"].isin(known)
+    dead = set(routing_resources.loc[unhoused, "routing_id"])
+    routings = routings[~routings["routing_id"].isin(dead)].reset_index(drop=True)
+    routing_resources = routing_resources[~routing_resources["routing_id"].isin(dead)].reset_index(drop=True)
+    types = read("select distinct resource_id, resource_type from intermediate.int_capacity_bucketed")
+    primary = (
+        routing_resources.merge(types, on="resource_id", how="left")
+        .assign(is_labour=lambda f: f["resource_type"].eq("labour"))
+        .sort_values(["routing_id", "is_labour", "resource_id"])
+        .drop_duplicates("routing_id")[["routing_id", "resource_id"]]
+    )
+
+    bom = read(
+        "select parent_id, component_id, plant_id, qty_per, valid_from_date, valid_to_date, source_file, source_row "
+        "from staging.stg_landing__bom"
+    )
+    bom["first_bucket"] = np.where(
+        bom["valid_from_date"].isna(), 0, np.maximum(_bucket_of(bom["valid_from_date"], dates), 0)
+    )
+    # the last bucket starting in the line's last month
+    last_month_end = pd.to_datetime(bom["valid_to_date"]) + pd.offsets.MonthEnd(0)
+    bom["last_bucket"] = np.where(bom["valid_to_date"].isna(), T - 1, dates.searchsorted(last_month_end, "right") - 1)
+    _refuse(bom, ~bom["component_id"].isin(all_items["item_id"]), "component_id", "a BOM component is no item")
+
+    sources = read(
+        "select item_id, supplier_id, plant_id, lead_time_months, unit_price_amount, unit_price_eur_amount, "
+        "currency_code, min_qty_per_month, max_qty_per_month, priority, source_file, source_row "
+        "from intermediate.int_supply_sources_priced"
+    )
+    _refuse(
+        sources, sources["unit_price_eur_amount"].isna(), "currency_code", "no FX rate in fx_rates for the currency"
+    )
+    sources = sources.assign(
+        source_id=sources["supplier_id"] + ":" + sources["item_id"] + "@" + sources["plant_id"],
+        lead_time=buckets_for_months(sources["lead_time_months"], bucket),
+        unit_price=sources["unit_price_eur_amount"],
+        min_qty=sources["min_qty_per_month"] * bucket.months,
+        max_qty=sources["max_qty_per_month"] * bucket.months,
+    )
+
+    plants = set(routings["plant_id"]) | set(capacity["plant_id"]) | set(sources["plant_id"])
+    locations = set(read("select location_id from staging.stg_landing__locations")["location_id"])
+    lanes = read(
+        "select lane_id, from_node_id, to_node_id, transit_months, cost_per_unit_amount, capacity_per_month, "
+        "source_file, source_row from staging.stg_landing__lanes"
+    )
+    _refuse(
+        lanes, ~lanes["from_node_id"].isin(plants | locations), "from_node_id", "a lane starts at no plant or location"
+    )
+    if lanes.empty:
+        # no lanes: a plant's production reaches every location at once and for nothing, as in the
+        # single-echelon plan
+        lanes = pd.DataFrame(
+            [
+                (f"{p}->{loc}", p, loc, 0, 0.0, np.nan)
+                for p in sorted(set(routings["plant_id"]))
+                for loc in sorted(locations)
+            ],
+            columns=["lane_id", "from_node", "to_node", "transit", "cost_per_unit", "capacity"],
+        )
+    else:
+        lanes = pd.DataFrame(
+            {
+                "lane_id": lanes["lane_id"],
+                "from_node": lanes["from_node_id"],
+                "to_node": lanes["to_node_id"],
+                "transit": buckets_for_months(lanes["transit_months"], bucket),
+                "cost_per_unit": lanes["cost_per_unit_amount"],
+                "capacity": lanes["capacity_per_month"] * bucket.months,
+            }
+        )
+
+    opening = pd.concat(
+        [
+            series[["sku_id", "location_id", "opening_qty"]].set_axis(["item_id", "node_id", "qty"], axis=1),
+            read("select item_id, plant_id as node_id, on_hand_qty as qty from staging.stg_landing__plant_stock"),
+        ],
+        ignore_index=True,
+    )
+    open_supply = read("select item_id, node_id, due_month_date, qty from staging.stg_landing__open_supply")
+    open_supply["bucket"] = np.maximum(_bucket_of(open_supply["due_month_date"], dates), 0)  # overdue: first bucket
+    in_transit = open_supply[open_supply["due_month_date"] <= dates[-1]][["item_id", "node_id", "bucket", "qty"]]
+    safety = series[["sku_id", "location_id", "safety_stock_qty"]].set_axis(["item_id", "node_id", "qty"], axis=1)
+    safety = safety[safety["qty"] > 0]
+
+    def typed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        return (
+            frame[list(COLUMNS[name])]
+            .astype({c: t for c, t in COLUMNS[name].items() if t != "object"})
+            .reset_index(drop=True)
+        )
+
+    network = Network(
+        buckets=T,
+        items=all_items,
+        demand=demand,
+        routings=routings,
+        routing_resources=routing_resources,
+        resources=resources,
+        bom=typed(bom, "bom"),
+        sources=typed(sources.fillna({"max_qty": np.inf}), "sources").replace({"max_qty": {np.inf: np.nan}}),
+        lanes=typed(lanes, "lanes"),
+        opening=typed(opening.astype({"qty": float}), "opening"),
+        in_transit=typed(in_transit.astype({"qty": float}), "in_transit"),
+        safety_stock=typed(safety, "safety_stock"),
+    )
+    return NetworkInputs(
+        network,
+        inputs,
+        dates,
+        capacity[["resource_id", "plant_id", "resource_type", "overtime_cost_per_hour"]],
+        primary,
+        sources[["source_id", "currency_code", "unit_price_amount"]],
+    )
+
+
+def _at(frame: pd.DataFrame, dates: pd.DatetimeIndex, column: str = "bucket", to: str = "bucket_date") -> pd.DataFrame:
+    return frame.assign(**{to: dates[frame[column].to_numpy()].date})
+
+
+def tables(net_in: NetworkInputs, result: NetworkPlan) -> dict[str, pd.DataFrame]:
+    """The plan tables of a network plan, before rounding."""
+    net, inputs, dates = net_in.network, net_in.plan_inputs, net_in.bucket_dates
+    S, T = inputs.demand.shape
+    series_index = pd.MultiIndex.from_frame(inputs.series[["sku_id", "location_id"]])
+
+    def grid(frame: pd.DataFrame) -> np.ndarray:
+        values = frame.rename(columns={"item_id": "sku_id", "node_id": "location_id"}).pivot_table(
+            index=["sku_id", "location_id"], columns="bucket", values="qty", aggfunc="sum"
+        )
+        return values.reindex(index=series_index, columns=range(T)).fillna(0.0).to_numpy()
+
+    stock, short = grid(result.stock), grid(result.short)
+    opening = np.column_stack([inputs.series["opening_qty"].to_numpy(float), stock[:, :-1]])
+    # what reaches the location's stock in the bucket, net of what it ships on: closing - opening + sold
+    supply = stock - opening + (inputs.demand - short)
+    series_plan = _series_plan(inputs, supply, stock, short)
+
+    made = result.made[result.made["qty"] > TOLERANCE].merge(net_in.primary_resource, on="routing_id")
+    hours_per_unit = made.merge(net.routing_resources, on=["routing_id", "resource_id"])["hours_per_unit"]
+    supply_plan = (
+        _at(made, dates)
+        .assign(
+            location_id=made["plant_id"],  # production lands in the plant's stock
+            planned_supply_qty=made["qty"],
+            planned_hours=made["qty"].to_numpy() * hours_per_unit.to_numpy(),
+        )
+        .rename(columns={"item_id": "sku_id"})[
+            ["plant_id", "resource_id", "sku_id", "location_id", "bucket_date", "planned_supply_qty", "planned_hours"]
+        ]
+    )
+
+    res = result.resources.merge(net_in.resource_types, on="resource_id", how="left")
+    capacity_plan = _at(res, dates).assign(
+        available_hours=res["hours"],
+        overtime_hours=res["overtime_hours"].where(res["overtime_hours"] > TOLERANCE, 0.0),
+        overtime_cost_amount=res["overtime_hours"].where(res["overtime_hours"] > TOLERANCE, 0.0)
+        * res["overtime_cost_per_hour"],
+        capacity_utilization=np.divide(
+            res["planned_hours"], res["hours"], out=np.zeros(len(res)), where=res["hours"].to_numpy() > 0
+        ),
+    )[
+        [
+            "plant_id",
+            "resource_id",
+            "resource_type",
+            "bucket_date",
+            "available_hours",
+            "planned_hours",
+            "overtime_hours",
+            "capacity_utilization",
+            "overtime_cost_amount",
+        ]
+    ]
+    return {
+        "plan_reconciled": series_plan,
+        "supply_plan": supply_plan,
+        "capacity_plan": capacity_plan,
+        "material_plan": material_plan(net_in, result),
+        "purchase_plan": purchase_plan(net_in, result),
+        "transfer_plan": transfer_plan(net_in, result),
+    }
+
+
+def material_plan(net_in: NetworkInputs, result: NetworkPlan) -> pd.DataFrame:
+    """Per bought or intermediate item, plant and bucket: stock in, receipts, production, consumption, stock out;
+    and the shortage: what the production the plan could not make would have needed of it, where the item
+    itself ran out (no stock left and no more could arrive in time)."""
+    net, dates = net_in.network, net_in.bucket_dates
+    components = set(net.bom["component_id"])
+    keys = ["item_id", "node_id", "bucket"]
+    stock = result.stock[result.stock["item_id"].isin(components)]
+    frame = stock.rename(columns={"qty": "closing_stock_qty"})
+
+    def per_bucket(part: pd.DataFrame, name: str) -> None:
+        nonlocal frame
+        summed = part.groupby(keys, as_index=False)["qty"].sum().rename(columns={"qty": name})
+        frame = frame.merge(summed, on=keys, how="left")
+        frame[name] = frame[name].fillna(0.0)
+
+    bought = result.bought.rename(columns={"plant_id": "node_id"})
+    per_bucket(bought.rename(columns={"arrival_bucket": "bucket"}), "purchase_receipts_qty")
+    per_bucket(net.in_transit, "open_supply_receipts_qty")
+    per_bucket(bought.rename(columns={"order_bucket": "bucket"}), "purchased_qty")
+    per_bucket(result.made.rename(columns={"plant_id": "node_id"}), "produced_qty")
+    per_bucket(result.consumed.rename(columns={"component_id": "item_id", "plant_id": "node_id"}), "required_qty")
+    opening = net.opening.groupby(["item_id", "node_id"])["qty"].sum()
+    frame = frame.sort_values(keys).reset_index(drop=True)
+    previous = frame.groupby(["item_id", "node_id"])["closing_stock_qty"].shift(1)
+    first = frame.set_index(["item_id", "node_id"]).index.map(opening).to_numpy(dtype=float)
+    frame["opening_stock_qty"] = previous.fillna(pd.Series(np.nan_to_num(first), index=frame.index))
+    frame["received_qty"] = frame.pop("purchase_receipts_qty") + frame.pop("open_supply_receipts_qty")
+    frame = frame.merge(_starved(net_in, result), on=keys, how="left")
+    frame["shortage_qty"] = frame["shortage_qty"].fillna(0.0)
+    frame["starved_skus"] = frame["starved_skus"].fillna("")
+    out = _at(frame, dates).rename(columns={"node_id": "plant_id"})
+    return out[
+        [
+            "item_id",
+            "plant_id",
+            "bucket_date",
+            "opening_stock_qty",
+            "received_qty",
+            "produced_qty",
+            "required_qty",
+            "closing_stock_qty",
+            "purchased_qty",
+            "shortage_qty",
+            "starved_skus",
+        ]
+    ]
+
+
+def _starved(net_in: NetworkInputs, result: NetworkPlan) -> pd.DataFrame:
+    """Component shortages: the lost demand of a SKU, moved back by its lane's transit to the bucket its plant
+    would have made it, times what a unit takes of each component that ran out there (closing stock zero, and
+    every source that could deliver in that bucket at its maximum, or none able to). Intermediates pass the need
+    on to their own components when they ran out too."""
+    net = net_in.network
+    keys = ["item_id", "node_id", "bucket"]
+    lost = result.short[result.short["qty"] > TOLERANCE]
+    if lost.empty or net.bom.empty:
+        return pd.DataFrame(columns=[*keys, "shortage_qty", "starved_skus"])
+    # the plants serving each location, and how long the goods take
+    routes = net.routings[["item_id", "plant_id"]].drop_duplicates()
+    paths = lost.merge(net.lanes, left_on="node_id", right_on="to_node").merge(
+        routes, left_on=["item_id", "from_node"], right_on=["item_id", "plant_id"]
+    )
+    paths = paths.assign(bucket=paths["bucket"] - paths["transit"])
+    paths = paths[paths["bucket"] >= 0]
+    # a SKU's lost units split evenly over the plants that could have made them (the need, not the blame)
+    paths = paths.assign(
+        qty=paths["qty"] / paths.groupby(["item_id", "node_id", "bucket"])["plant_id"].transform("size")
+    )
+    need = paths.rename(columns={"item_id": "sku_id"})[["sku_id", "plant_id", "bucket", "qty"]]
+
+    empty = result.stock[result.stock["qty"] <= TOLERANCE][keys]
+    bought = result.bought
+    capped = bought.merge(net.sources[["source_id", "max_qty"]], on="source_id")
+    slack = capped[capped["max_qty"].isna() | (capped["qty"] < capped["max_qty"] - TOLERANCE)]
+    could_grow = slack.rename(columns={"plant_id": "node_id", "arrival_bucket": "bucket"})[keys].drop_duplicates()
+    ran_out = empty.merge(could_grow, on=keys, how="left", indicator=True)
+    ran_out = ran_out[ran_out["_merge"] == "left_only"][keys]
+
+    rows, level = [], need.rename(columns={"sku_id": "parent_id"}).assign(sku=lambda f: f["parent_id"])
+    for _ in range(4):  # BOM levels followed (a SKU, its intermediates, theirs...)
+        lines = net.bom.merge(level, on=["parent_id", "plant_id"])
+        lines = lines[(lines["bucket"] >= lines["first_bucket"]) & (lines["bucket"] <= lines["last_bucket"])]
+        if lines.empty:
+            break
+        lines = lines.assign(qty=lines["qty"] * lines["qty_per"]).rename(
+            columns={"component_id": "item_id", "plant_id": "node_id"}
+        )
+        hit = lines.merge(ran_out, on=keys)
+        rows.append(hit[[*keys, "qty", "sku"]])
+        level = hit[[*keys, "qty", "sku"]].rename(columns={"item_id": "parent_id", "node_id": "plant_id"})
+    if not rows:
+        return pd.DataFrame(columns=[*keys, "shortage_qty", "starved_skus"])
+    hits = pd.concat(rows)
+    return hits.groupby(keys, as_index=False).agg(
+        shortage_qty=("qty", "sum"), starved_skus=("sku", lambda s: ", ".join(sorted(set(s))))
+    )
+
+
+def purchase_plan(net_in: NetworkInputs, result: NetworkPlan) -> pd.DataFrame:
+    dates = net_in.bucket_dates
+    bought = result.bought[result.bought["qty"] > TOLERANCE].merge(net_in.sources, on="source_id")
+    out = _at(_at(bought, dates, "order_bucket", "order_bucket_date"), dates, "arrival_bucket", "receipt_bucket_date")
+    return out.assign(
+        purchase_amount=out["amount"],
+        purchase_currency_amount=out["qty"] * out["unit_price_amount"],
+    ).rename(columns={"qty": "purchase_qty"})[
+        [
+            "supplier_id",
+            "item_id",
+            "plant_id",
+            "order_bucket_date",
+            "receipt_bucket_date",
+            "purchase_qty",
+            "currency_code",
+            "purchase_currency_amount",
+            "purchase_amount",
+        ]
+    ]
+
+
+def transfer_plan(net_in: NetworkInputs, result: NetworkPlan) -> pd.DataFrame:
+    dates = net_in.bucket_dates
+    shipped = result.shipped[result.shipped["qty"] > TOLERANCE]
+    out = _at(_at(shipped, dates, "ship_bucket", "ship_bucket_date"), dates, "arrival_bucket", "arrival_bucket_date")
+    names = {"item_id": "sku_id", "qty": "transfer_qty", "cost": "transport_amount", "from_node": "from_node_id",
+             "to_node": "to_node_id"}  # fmt: skip
+    return out.rename(columns=names)[list(NETWORK_TABLES["planning.transfer_plan"])[1:]]
+
+
+# the network's own tables, typed once: created empty when a data set has no network, so they always publish
+NETWORK_TABLES = {
+    "planning.material_plan": {
+        "cycle_id": "VARCHAR", "item_id": "VARCHAR", "plant_id": "VARCHAR", "bucket_date": "DATE",
+        "opening_stock_qty": "DOUBLE", "received_qty": "DOUBLE", "produced_qty": "DOUBLE", "required_qty": "DOUBLE",
+        "closing_stock_qty": "DOUBLE", "purchased_qty": "DOUBLE", "shortage_qty": "DOUBLE", "starved_skus": "VARCHAR",
+    },
+    "planning.purchase_plan": {
+        "cycle_id": "VARCHAR", "supplier_id": "VARCHAR", "item_id": "VARCHAR", "plant_id": "VARCHAR",
+        "order_bucket_date": "DATE", "receipt_bucket_date": "DATE", "purchase_qty": "DOUBLE",
+        "currency_code": "VARCHAR", "purchase_currency_amount": "DOUBLE", "purchase_amount": "DOUBLE",
+    },
+    "planning.transfer_plan": {
+        "cycle_id": "VARCHAR", "lane_id": "VARCHAR", "from_node_id": "VARCHAR", "to_node_id": "VARCHAR",
+        "sku_id": "VARCHAR", "ship_bucket_date": "DATE", "arrival_bucket_date": "DATE", "transfer_qty": "DOUBLE",
+        "transport_amount": "DOUBLE",
+    },
+}  # fmt: skip
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists planning")
+    for table, columns in NETWORK_TABLES.items():
+        typed = ", ".join(f"{c} {t}" for c, t in columns.items())
+        con.execute(f"create table if not exists {table} ({typed})")
