@@ -47,10 +47,7 @@ def main() -> None:
     def suite(name: str) -> None:
         entity = ENTITIES[name]
         frame = con.sql(current_rows_sql(name)).df()[entity.column_names]
-        references = {
-            column: reference_values(con, targets)
-            for column, targets in entity.reference_targets().items()
-        }
+        references = {column: reference_values(con, targets) for column, targets in entity.reference_targets().items()}
         validate(name, frame, references, cfg.cycle_id)
 
     def checks(name: str) -> None:

@@ -3,12 +3,14 @@ single-echelon LP on the same demand and machine hours.
 
     .venv/bin/python -m benchmarks.network_benchmark [--sizes 0.1k,0.3k,1k,10k] [--repeats 3]
 
-Each network: 3 plants with a machine and a crew each, 10 DCs (a lane from every plant, 0-1 bucket transit,
-capacity), SKUs made at one or two plants, 2-level BOMs (one intermediate per 10 SKUs: postponement), 60
-components from 10 suppliers with 1-3 bucket lead times, 18 monthly buckets. Per size: LP size, build and
-solve seconds (median of the repeats), peak RSS growth, and the single-echelon LP's solve time on the same
-demand; on the small sizes, the sequential heuristic's time and how much more its plan costs. Prints a table,
-writes benchmarks/results/network_benchmark.json.
+Each network: 3 plants with a machine and a crew each, 10 DCs (a lane from every plant, 0-1 bucket transit),
+SKUs made at one or two plants, 2-level BOMs (one intermediate per 10 SKUs: postponement), 60 components from
+10 suppliers with 1-3 bucket lead times, 18 monthly buckets; sized to meet its demand (hours and supplier
+capacity above the expected load, components in stock for the lead times), and once more constrained (crews,
+suppliers and component stock short of it). Per size: LP size, seconds (median of the repeats, alternated with
+the single-echelon LP on the same demand and machine hours), peak RSS growth, the share of demand lost, the
+constrained network's seconds and lost share; on the small sizes, the sequential heuristic's time and how much
+more its plan costs on both. Prints a table, writes benchmarks/results/network_benchmark.json.
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ HEURISTIC_SIZES = ("0.1k", "0.3k")
 DCS, PLANTS, T = [f"D{k:02d}" for k in range(10)], ["P1", "P2", "P3"], 18
 
 
-def synthetic(skus: int, seed: int = 0) -> Network:
+def synthetic(skus: int, seed: int = 0, constrained: bool = False) -> Network:
+    """A network sized to meet its demand (hours, supplier capacity and stock above what the expected demand
+    needs, as a company that plans its capacity has), or ``constrained``: crews, suppliers and component stock
+    short of it, so that the plan must choose what to lose (where the heuristic's greed costs most)."""
     rng = np.random.default_rng(seed)
     sku = [f"S{k:05d}" for k in range(skus)]
     inter = [f"I{k:04d}" for k in range(max(1, skus // 10))]
@@ -79,13 +84,9 @@ def synthetic(skus: int, seed: int = 0) -> Network:
         ]
     )[["routing_id", "resource_id", "hours_per_unit"]]
     load = demand["qty"].sum() / T * 0.01 / 3  # machine hours a plant needs per bucket, on average
+    share = {"M": 0.95, "crew": 0.7} if constrained else {"M": 1.25, "crew": 0.8}  # crews: 0.6 of line hours
     resources = pd.DataFrame(
-        [
-            (f"{p}-{k}", t, load * (0.95 if k == "M" else 0.7), 0.15, 80.0)
-            for p in PLANTS
-            for k in ("M", "crew")
-            for t in range(T)
-        ],
+        [(f"{p}-{k}", t, load * share[k], 0.15, 80.0) for p in PLANTS for k in ("M", "crew") for t in range(T)],
         columns=["resource_id", "bucket", "hours", "overtime_share", "overtime_cost_per_hour"],
     )
     parent_of = {s: inter[k // 10] for k, s in enumerate(sku)}
@@ -101,7 +102,11 @@ def synthetic(skus: int, seed: int = 0) -> Network:
     bom = pd.DataFrame(bom, columns=["parent_id", "component_id", "plant_id", "qty_per"]).assign(
         first_bucket=0, last_bucket=T - 1
     )
-    need = bom.groupby("component_id").size()
+    # each component's need per bucket and plant if every SKU were made at its home plant
+    per_sku = demand.groupby("item_id")["qty"].sum() / T
+    lines = bom[bom["parent_id"].isin(per_sku.index)]
+    need = (lines["qty_per"] * lines["parent_id"].map(per_sku)).groupby(lines["component_id"]).sum()
+    need = need.reindex(comps).fillna(per_sku.sum() / 10) / 3 * (0.8 if constrained else 1.5)
     sources = pd.DataFrame(
         [
             (
@@ -112,7 +117,7 @@ def synthetic(skus: int, seed: int = 0) -> Network:
                 int(rng.integers(1, 4)),
                 float(rng.uniform(0.1, 1.0)),
                 0.0,
-                float(need[c] * 400),
+                float(need[c]),
                 k,
             )
             for c in comps
@@ -133,7 +138,14 @@ def synthetic(skus: int, seed: int = 0) -> Network:
     opening = pd.concat(
         [
             demand[demand["bucket"] == 0][["item_id", "node_id", "qty"]].assign(qty=lambda f: f["qty"] * 1.5),
-            pd.DataFrame({"item_id": comps * 3, "node_id": np.repeat(PLANTS, 60), "qty": 5000.0}),
+            # components for the lead time: three buckets of need (a constrained network: a fixed 5000)
+            pd.DataFrame(
+                {
+                    "item_id": comps * 3,
+                    "node_id": np.repeat(PLANTS, 60),
+                    "qty": 5000.0 if constrained else np.tile(need.to_numpy() * 3 / 1.5, 3),
+                }
+            ),
         ]
     )
     return Network(T, items, demand, routings, routing_resources, resources, bom, sources, lanes, opening)
@@ -176,14 +188,20 @@ def measure(size: str, repeats: int) -> dict:
         started = time.perf_counter()
         solve(single)
         single_s.append(time.perf_counter() - started)
+    peak = round(_peak_mb() - before)
+    tight = synthetic(SIZES[size], constrained=True)
+    started = time.perf_counter()
+    tight_plan = plan(tight)
+    tight_s = time.perf_counter() - started
     heuristic = {}
     if size in HEURISTIC_SIZES:
-        started = time.perf_counter()
-        sequential = heuristic_plan(net)
-        heuristic = {
-            "heuristic_seconds": round(time.perf_counter() - started, 1),
-            "heuristic_cost_above_lp": round(plan_cost(net, sequential) / plan_cost(net, out) - 1, 3),
-        }
+        for name, network, lp in (("", net, out), ("constrained_", tight, tight_plan)):
+            started = time.perf_counter()
+            sequential = heuristic_plan(network)
+            heuristic[f"{name}heuristic_seconds"] = round(time.perf_counter() - started, 1)
+            heuristic[f"{name}heuristic_cost_above_lp"] = round(
+                plan_cost(network, sequential) / plan_cost(network, lp) - 1, 3
+            )
     return {
         "size": size,
         "series": int(net.demand[["item_id", "node_id"]].drop_duplicates().shape[0]),
@@ -192,8 +210,10 @@ def measure(size: str, repeats: int) -> dict:
         "network_seconds": round(statistics.median(network_s), 2),
         "single_echelon_seconds": round(statistics.median(single_s), 2),
         "ratio": round(statistics.median(network_s) / statistics.median(single_s), 1),
-        "peak_rss_growth_mb": round(_peak_mb() - before),
+        "peak_rss_growth_mb": peak,
         "shortage_share": round(out.short["qty"].sum() / net.demand["qty"].sum(), 4),
+        "constrained_seconds": round(tight_s, 2),
+        "constrained_shortage_share": round(tight_plan.short["qty"].sum() / tight.demand["qty"].sum(), 4),
         **heuristic,
     }
 

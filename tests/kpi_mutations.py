@@ -71,8 +71,8 @@ MUTATIONS = [
     ),
     (
         "fct_schedule_attainment",
-        "least(coalesce(produced.produced_qty, 0), planned.planned_qty) as attained_qty",
-        "coalesce(produced.produced_qty, 0) as attained_qty",
+        "least(coalesce(produced.produced_qty, produced_at_plant.produced_qty, 0), planned.planned_qty)",
+        "coalesce(produced.produced_qty, produced_at_plant.produced_qty, 0)",
     ),
     (
         "fct_financials_monthly",

@@ -321,7 +321,7 @@ CASES = [
         "a routing for an unknown SKU",
         "routings",
         {"routings_fix.csv": text("sku_id,plant_id,resource_id,units_per_hour\nSKU9999,P1,P1-L1,10\n")},
-        quarantined=[(2, "sku_id", "unknown sku_id: not in products")],
+        quarantined=[(2, "sku_id", "unknown sku_id: not in products or items")],
         loaded=0,
     ),
     Case(
@@ -384,6 +384,80 @@ CASES = [
         "budget",
         {"budget_fix.csv": text(BUDGET + "2026-01-01,BEV,Europe,10.5,100.0\n")},
         quarantined=[(2, "budget_qty", "not a whole number")],
+        loaded=0,
+    ),
+    Case(
+        "a BOM line with an unknown component, one consuming itself and one that ends before it starts",
+        "bom",
+        {
+            "bom_fix.csv": text(
+                "parent_id,component_id,plant_id,qty_per,valid_from,valid_to\n"
+                "SKU0001,NOPE,P1,1,,\n"
+                "LBL-ALL,LBL-ALL,P1,1,,\n"
+                "SKU0001,LBL-ALL,P2,1,2026-05-01,2026-03-01\n"
+            )
+        },
+        quarantined=[
+            (2, "component_id", "unknown component_id: not in items"),
+            (3, "component_id", "an item cannot consume itself"),
+            (4, "valid_to", "ends before it starts"),
+        ],
+        loaded=0,
+    ),
+    Case(
+        "a supplier whose maximum is below its minimum, and a negative lead time",
+        "supply_sources",
+        {
+            "supply_sources_fix.csv": text(
+                "item_id,supplier_id,plant_id,lead_time_months,unit_price,currency,min_qty_per_month,"
+                "max_qty_per_month,priority\n"
+                "LBL-ALL,SUP-X,P1,1,0.1,EUR,500,100,1\n"
+                "LBL-ALL,SUP-Y,P1,-1,0.1,EUR,,,\n"
+            )
+        },
+        quarantined=[
+            (2, "max_qty_per_month", "maximum below the minimum"),
+            (3, "lead_time_months", "below the minimum of 0"),
+        ],
+        loaded=0,
+    ),
+    Case(
+        "a lane to a location that does not exist, and one to itself",
+        "lanes",
+        {
+            "lanes_fix.csv": text(
+                "lane_id,from_node,to_node,transit_months,cost_per_unit,capacity_per_month\n"
+                "X1,P1,DC99,1,0.1,\n"
+                "X2,DC01,DC01,1,0.1,\n"
+            )
+        },
+        quarantined=[
+            (2, "to_node", "unknown to_node: not in locations"),
+            (3, "to_node", "a lane must go somewhere else"),
+        ],
+        loaded=0,
+    ),
+    Case(
+        "open supply of an unknown kind and a labour type capacity does not know",
+        "open_supply",
+        {
+            "open_supply_fix.csv": text(
+                "supply_id,supply_type,item_id,node_id,due_month,qty,supplier_id,from_node\n"
+                "PO-X,gift,LBL-ALL,P1,2026-02-01,5,,\n"
+            )
+        },
+        quarantined=[(2, "supply_type", "not one of purchase_order, transfer")],
+        loaded=0,
+    ),
+    Case(
+        "a capacity row of an unknown resource type",
+        "capacity",
+        {
+            "capacity_fix.csv": text(
+                "plant_id,resource_id,month,available_hours,resource_type\nP1,P1-CREW,2026-01-01,100,robot\n"
+            )
+        },
+        quarantined=[(2, "resource_type", "not one of machine, labour")],
         loaded=0,
     ),
     Case(

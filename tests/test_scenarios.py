@@ -134,7 +134,10 @@ def test_a_bad_scenario_file_says_which_file_change_and_field(tmp_path, text, me
 def test_the_shipped_scenarios_load_and_cover_every_kind():
     scenarios = load_all(PROJECT_ROOT / "scenarios")
     kinds = {change.kind for s in scenarios for change in s.changes}
-    assert kinds == {"demand_shock", "capacity_loss", "price_change", "fx_shift", "lead_time"}
+    assert kinds == {
+        "demand_shock", "capacity_loss", "price_change", "fx_shift", "lead_time", "labour_shortage", "supplier_loss",
+        "supplier_lead_time", "lane_change", "qualify_plant",
+    }  # fmt: skip
     assert all(s.description for s in scenarios)
 
 

@@ -62,21 +62,24 @@ def test_deliveries_fill_orders_first_in_first_out(frames):
 
 
 def test_derived_stock_balances_and_starts_as_low_as_it_can(frames):
+    """Storage stock moves with factory issues in and deliveries out, from the lowest opening that never goes
+    negative; the plants keep what they made and did not issue, and a lane from each carries it on."""
     inv = frames["inventory_snapshots"].pivot(index="snapshot_date", columns="sku_id", values="on_hand_qty")
-    made = (
-        frames["production"]
-        .groupby([frames["production"]["production_date"].dt.to_period("M"), "sku_id"])["produced_qty"]
-        .sum()
-        .unstack(fill_value=0)
-    )
+    issued = pd.read_csv(SG / "Raw Dataset/Homogenoeus/Temporal Data/Unit/Factory Issue.csv", parse_dates=["Date"])
+    issued = issued.set_index("Date").rename(columns={"POP001L12P.1": "POP001L12P-B"}).round().astype("int64")
+    issued = issued.groupby(issued.index.to_period("M")).sum()
     so = frames["sales_orders"].dropna(subset=["ship_date"])
     out = so.groupby([so["ship_date"].dt.to_period("M"), "sku_id"])["shipped_qty"].sum().unstack(fill_value=0)
     months = inv.index[1:].to_period("M")
-    flow = made.reindex(index=months, columns=inv.columns, fill_value=0) - out.reindex(
+    flow = issued.reindex(index=months, columns=inv.columns, fill_value=0) - out.reindex(
         index=months, columns=inv.columns, fill_value=0
     )
     np.testing.assert_array_equal(inv.to_numpy()[1:] - inv.to_numpy()[:-1], flow.to_numpy())
     assert (inv >= 0).all().all() and (inv.min() == 0).all()
+    plants = set(frames["routings"]["plant_id"])
+    assert set(frames["lanes"]["from_node"]) == plants and set(frames["lanes"]["to_node"]) == {"BD"}
+    stock = frames["plant_stock"]
+    assert (stock["on_hand_qty"] > 0).all() and set(stock["plant_id"]) <= plants
 
 
 @pytest.mark.slow

@@ -17,6 +17,8 @@ PLAN_TABLES = {
     "orders and shortage (with the SKUs it starves).",
     "purchase_plan": "Per supplier, item, plant and order bucket of a network plan: receipt bucket, units, money.",
     "transfer_plan": "Per lane, SKU and ship bucket of a network plan: arrival bucket, units and freight.",
+    "network_exceptions": "A network plan's causes of lost demand (late supply, supplier or lane at capacity, "
+    "material shortage), sized in units and EUR; plan_exceptions rates and ranks them.",
 }
 PLAN_INPUTS = [
     ["marts", "fct_consensus_demand"],

@@ -11,12 +11,17 @@ what it lacks, and what this adapter does about each trap:
 * Fridays are the weekend (near-zero days): kept as they are; monthly buckets absorb them.
 * `POP001L12P` appears twice with different series: the second column becomes SKU `POP001L12P-B`, with the
   same group and plant as the first.
-* One market: a single location `BD` (national distribution; storage locations are not in the flows).
+* One market: a single location `BD` (national distribution: the storage locations' flows are not split by
+  location in the data, so they are one node).
+* The network: production at the plants, `Factory Issue.csv` as transfers from each plant into storage (one
+  lane per plant, no transit or freight the data can tell), deliveries to distributors as the demand met. The
+  storage stock is issued - delivered, the plants' produced - issued, each from the smallest opening that
+  keeps it non-negative; the plants' stock at the end of the history is the plan's plant stock.
 * Master data: group -> family, sub-group -> category; each product is made at the plant it is listed under
   most often (products are listed under up to 13 plants), on one resource per plant.
 * No prices or costs: money is notional, 1 EUR per unit sold and 0.60 EUR cost, so revenue counts units.
-* No inventory levels: stock = opening + produced - delivered; the opening is the smallest stock that never
-  goes negative (production - deliveries, cumulated), snapshotted at each month end.
+* No inventory levels: stock at `BD` = opening + issued - delivered, snapshotted at each month end (see the
+  network above).
 * No capacity: 2,000 units per hour (so no month needs more hours than it has), and each resource gets
   130% of its busiest month's hours, also over the horizon.
 * Partial months: August 2023 (9 days) is the month of the cycle planned, 2023-08, from January - July.
@@ -80,13 +85,14 @@ def _fifo_lines(orders: pd.Series, deliveries: pd.Series, sku: str) -> pd.DataFr
 
 
 def convert(source: Path) -> dict[str, pd.DataFrame]:
-    orders, deliveries, produced = (
-        _wide(source, n) for n in ("Sales Order.csv", "Delivery To distributor.csv", "Production .csv")
+    orders, deliveries, produced, issued = (
+        _wide(source, n)
+        for n in ("Sales Order.csv", "Delivery To distributor.csv", "Production .csv", "Factory Issue.csv")
     )
     cycle = pd.Period(orders.index.max(), freq="M")  # the partial last month is the cycle's own month
     history = pd.period_range(orders.index.min(), cycle - 1, freq="M")
     keep = orders.index < cycle.start_time
-    orders, deliveries, produced = orders[keep], deliveries[keep], produced[keep]
+    orders, deliveries, produced, issued = orders[keep], deliveries[keep], produced[keep], issued[keep]
     skus = list(orders.columns)
 
     # the node table lists POP001L12P twice (identical rows): one row per product, or lookups return a Series
@@ -148,18 +154,22 @@ def convert(source: Path) -> dict[str, pd.DataFrame]:
             "run_hours": (made["qty"] / RATE_UNITS_PER_HOUR).round(2),
         }
     )
-    # stock moves with production in and shipments out (by ship date); the opening keeps it non-negative
+    # the storage network's stock moves with factory issues in and shipments out (by ship date); the plants'
+    # with production in and factory issues out; each opening is the smallest that keeps its stock >= 0
     shipped = (
         sales_orders.dropna(subset=["ship_date"])
         .groupby([sales_orders["ship_date"].dt.to_period("M"), "sku_id"])["shipped_qty"]
         .sum()
     )
-    made_monthly = production.groupby([production["production_date"].dt.to_period("M"), "sku_id"])["produced_qty"].sum()
-    flow = made_monthly.unstack(fill_value=0).reindex(index=history, columns=skus, fill_value=0) - shipped.unstack(
-        fill_value=0
-    ).reindex(index=history, columns=skus, fill_value=0)
+
+    def monthly(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.groupby(frame.index.to_period("M")).sum().reindex(index=history, columns=skus, fill_value=0)
+
+    flow = monthly(issued) - shipped.unstack(fill_value=0).reindex(index=history, columns=skus, fill_value=0)
     opening = (-flow.cumsum().min()).clip(lower=0)
     closing = flow.cumsum() + opening
+    at_plant = monthly(produced) - monthly(issued)
+    plant_closing = at_plant.cumsum().iloc[-1] + (-at_plant.cumsum().min()).clip(lower=0)
     ends = [(history[0] - 1).end_time.normalize(), *history.end_time.normalize()]
     levels = pd.concat([opening.to_frame().T, closing], ignore_index=True)
     inventory = pd.DataFrame(
@@ -177,8 +187,20 @@ def convert(source: Path) -> dict[str, pd.DataFrame]:
         [(r.split("-")[0], r, m.start_time, round(float(h) * HEADROOM, 0)) for r, h in busiest.items() for m in months],
         columns=["plant_id", "resource_id", "month", "available_hours"],
     )
+    plant_of_sku = routings.set_index("sku_id")["plant_id"]
+    plant_stock = pd.DataFrame(
+        {"item_id": skus, "plant_id": plant_of_sku.loc[skus].to_numpy(), "on_hand_qty": plant_closing[skus].to_numpy()}
+    )
+    # factory issues move goods from a plant into the storage network: a lane from each plant, no time or freight
+    # the data can tell (issues and deliveries fall within days of each other)
+    lanes = pd.DataFrame(
+        [(f"{p}-{LOCATION}", p, LOCATION, 0, 0.0, None) for p in sorted(set(routings["plant_id"]))],
+        columns=["lane_id", "from_node", "to_node", "transit_months", "cost_per_unit", "capacity_per_month"],
+    )
     return {
         "products": products,
+        "plant_stock": plant_stock[plant_stock["on_hand_qty"] > 0].reset_index(drop=True),
+        "lanes": lanes,
         "locations": pd.DataFrame(
             [(LOCATION, "Bangladesh national distribution", "Bangladesh", "BD", "EUR")],
             columns=["location_id", "location_name", "region", "country", "currency"],

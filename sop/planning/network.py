@@ -50,6 +50,10 @@ COLUMNS = {
     "opening": {"item_id": "object", "node_id": "object", "qty": "float"},
     "in_transit": {"item_id": "object", "node_id": "object", "bucket": "int", "qty": "float"},
     "safety_stock": {"item_id": "object", "node_id": "object", "qty": "float"},
+    # limits in some buckets only (a supplier lost for months, a lane closed): receipts of a source arriving in
+    # the bucket at most max_qty; shipments on a lane in the bucket at most capacity
+    "source_limits": {"source_id": "object", "bucket": "int", "max_qty": "float"},
+    "lane_limits": {"lane_id": "object", "bucket": "int", "capacity": "float"},
 }  # fmt: skip
 
 
@@ -74,6 +78,8 @@ class Network:
     opening: pd.DataFrame = empty("opening")
     in_transit: pd.DataFrame = empty("in_transit")
     safety_stock: pd.DataFrame = empty("safety_stock")
+    source_limits: pd.DataFrame = empty("source_limits")
+    lane_limits: pd.DataFrame = empty("lane_limits")
 
 
 @dataclass
@@ -152,7 +158,8 @@ def _times(frame: pd.DataFrame, buckets: int) -> pd.DataFrame:
 
 def stocked_pairs(net: Network) -> pd.DataFrame:
     """(item, node) pairs that can hold stock: where an item is made, bought, held, due, consumed or sold, and
-    every node a lane carries it to from one of those (to a fixed point: plant -> DC -> DC)."""
+    the nodes lanes carry it through on the way from one of those to a node that consumes or sells it (a
+    component never travels to a distribution centre that has no use for it)."""
     seeds = [
         net.routings.rename(columns={"plant_id": "node_id"})[["item_id", "node_id"]],
         net.sources.rename(columns={"plant_id": "node_id"})[["item_id", "node_id"]],
@@ -162,10 +169,19 @@ def stocked_pairs(net: Network) -> pd.DataFrame:
         net.demand[["item_id", "node_id"]],
     ]
     pairs = pd.concat(seeds).drop_duplicates()
-    lanes = net.lanes[["from_node", "to_node"]]
+    sinks = pd.concat(seeds[4:]).drop_duplicates()
+    lanes = net.lanes[["from_node", "to_node"]].drop_duplicates()
+    reached = _closure(pairs, lanes, "from_node", "to_node")  # where the item can get to
+    useful = _closure(sinks, lanes, "to_node", "from_node")  # where it can get to a use from
+    through = reached.merge(useful, on=["item_id", "node_id"])
+    return pd.concat([pairs, through]).drop_duplicates().reset_index(drop=True)
+
+
+def _closure(pairs: pd.DataFrame, lanes: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
+    """``pairs`` and every (item, node) lanes lead to from them, following lanes from ``start`` to ``end``."""
     while True:
-        reached = pairs.merge(lanes, left_on="node_id", right_on="from_node")[["item_id", "to_node"]]
-        grown = pd.concat([pairs, reached.rename(columns={"to_node": "node_id"})]).drop_duplicates()
+        step = pairs.merge(lanes, left_on="node_id", right_on=start)[["item_id", end]]
+        grown = pd.concat([pairs, step.rename(columns={end: "node_id"})]).drop_duplicates()
         if len(grown) == len(pairs):
             return grown.reset_index(drop=True)
         pairs = grown
@@ -196,13 +212,18 @@ def plan(net: Network, costs: PlanCosts = PlanCosts()) -> NetworkPlan:
     )
     orders = _times(net.sources, T).assign(arrival=lambda f: f["bucket"] + f["lead_time"])
     orders = orders[orders["arrival"] < T].reset_index(drop=True)
+    limits = net.source_limits.groupby(["source_id", "bucket"])["max_qty"].min().rename("limit")
+    orders = orders.join(limits, on=["source_id", "arrival"])
+    upper = np.fmin(orders["max_qty"].fillna(INF).to_numpy(), orders["limit"].fillna(INF).to_numpy())
     bought = lp.variables(
         orders[["source_id", "item_id", "plant_id", "bucket", "arrival"]],
-        lower=orders["min_qty"].fillna(0).to_numpy(),
-        upper=orders["max_qty"].fillna(INF).to_numpy(),
+        lower=np.minimum(orders["min_qty"].fillna(0).to_numpy(), upper),  # a lost supplier owes no minimum
+        upper=upper,
         cost=(orders["unit_price"] + PRIORITY_STEP * orders["priority"].fillna(0)).to_numpy(),
     )
-    carried = pairs.merge(net.lanes, left_on="node_id", right_on="from_node")
+    carried = pairs.merge(net.lanes, left_on="node_id", right_on="from_node").merge(
+        pairs.rename(columns={"node_id": "to_node"}), on=["item_id", "to_node"]
+    )
     moves = _times(carried[["lane_id", "item_id", "from_node", "to_node", "transit", "cost_per_unit"]], T)
     moves = moves.assign(arrival=lambda f: f["bucket"] + f["transit"])
     moves = moves[moves["arrival"] < T].reset_index(drop=True)
@@ -258,9 +279,10 @@ def plan(net: Network, costs: PlanCosts = PlanCosts()) -> NetworkPlan:
     lp.constrain(res, ["resource_id", "bucket"], [loads, overtime.assign(coef=-1.0)], -INF, "hours")
 
     # lane capacity per bucket shipped
-    capped = net.lanes[net.lanes["capacity"].notna()]
-    if len(capped):
-        lane_rows = _times(capped[["lane_id", "capacity"]], T)
+    lane_rows = pd.concat([_times(net.lanes[net.lanes["capacity"].notna()][["lane_id", "capacity"]], T),
+                           net.lane_limits[["lane_id", "bucket", "capacity"]]])  # fmt: skip
+    if len(lane_rows):
+        lane_rows = lane_rows.groupby(["lane_id", "bucket"], as_index=False)["capacity"].min()
         lp.constrain(lane_rows, ["lane_id", "bucket"], [shipped.assign(coef=1.0)], -INF, "capacity")
 
     values, objective = lp.solve()

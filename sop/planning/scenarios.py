@@ -16,6 +16,18 @@ and ``to`` are months, inclusive, open-ended when left out):
 * ``price_change``: net price times ``factor`` (demand does not react: add a demand_shock for elasticity).
 * ``fx_shift``: the EUR value of every price in ``currency`` times ``factor`` (0.9 = that currency lost 10%).
 * ``lead_time``: replenishment lead time plus ``days``; safety stock follows.
+* ``labour_shortage``: the crews (labour resources) of ``plant_id`` lose ``share`` of their hours.
+
+On a supply network (sop/planning/network_scenarios.py) also:
+
+* ``supplier_loss``: ``supplier_id`` (for ``item_id``, or everything it delivers) delivers ``1 - share`` of its
+  maximum in the months (a supplier without a maximum can only be lost whole, ``share: 1``).
+* ``supplier_lead_time``: its lead time plus ``months``, for the whole horizon.
+* ``lane_change``: ``lane_id`` ``closed`` or its capacity times ``capacity_factor`` in the months, or
+  ``extra_transit_months`` slower for the whole horizon.
+* ``qualify_plant``: ``plant_id`` may make the SKUs of ``family_id`` (or ``sku_id``) on ``resource_id`` (and
+  ``crew_id``) at ``rate_factor`` times the rate of ``from_plant`` (default: where each is made), with the same
+  BOM and the same suppliers delivering to it.
 """
 
 from __future__ import annotations
@@ -90,7 +102,78 @@ class LeadTime(_Change):
     days: float
 
 
-Change = Annotated[DemandShock | CapacityLoss | PriceChange | FxShift | LeadTime, Field(discriminator="kind")]
+class LabourShortage(_Change):
+    kind: Literal["labour_shortage"]
+    plant_id: str
+    share: float = Field(ge=0, le=1)
+
+
+class _Network(_Change):
+    """A change to the supply network: a data set without one cannot plan it."""
+
+
+class _WholeHorizon(_Network):
+    def model_post_init(self, _) -> None:
+        if self.from_month or self.to_month:
+            raise ValueError(f"{self.kind} applies to the whole horizon: drop from and to")
+
+
+class SupplierLoss(_Network):
+    kind: Literal["supplier_loss"]
+    supplier_id: str
+    item_id: str | None = None
+    share: float = Field(1.0, ge=0, le=1)  # of its deliveries lost in the months (1: none arrive)
+
+
+class SupplierLeadTime(_WholeHorizon):
+    kind: Literal["supplier_lead_time"]
+    supplier_id: str
+    item_id: str | None = None
+    months: int  # added to the lead time (negative: faster, never below 0)
+
+
+class LaneChange(_Network):
+    kind: Literal["lane_change"]
+    lane_id: str
+    closed: bool = False  # nothing ships in the months
+    capacity_factor: float | None = Field(None, ge=0)  # the lane's capacity times this in the months
+    extra_transit_months: int = Field(0, ge=0)  # slower for the whole horizon
+
+    def model_post_init(self, _) -> None:
+        if not (self.closed or self.capacity_factor is not None or self.extra_transit_months):
+            raise ValueError("lane_change needs closed, capacity_factor or extra_transit_months")
+        if self.extra_transit_months and (self.from_month or self.to_month):
+            raise ValueError("extra_transit_months applies to the whole horizon: drop from and to")
+
+
+class QualifyPlant(_WholeHorizon):
+    kind: Literal["qualify_plant"]
+    plant_id: str  # the plant that may now make the SKUs of family_id (or sku_id)
+    resource_id: str  # the line there that makes them
+    crew_id: str | None = None  # its crew, if any
+    from_plant: str | None = None  # whose routings, BOMs and sources are copied (default: where each SKU is made)
+    rate_factor: float = Field(1.0, gt=0)  # the new line's output rate against the old one's
+
+    def model_post_init(self, _) -> None:
+        super().model_post_init(_)
+        if not (self.family_id or self.sku_id):
+            raise ValueError("qualify_plant needs family_id or sku_id")
+
+
+NETWORK_KINDS = (SupplierLoss, SupplierLeadTime, LaneChange, QualifyPlant)
+Change = Annotated[
+    DemandShock
+    | CapacityLoss
+    | PriceChange
+    | FxShift
+    | LeadTime
+    | LabourShortage
+    | SupplierLoss
+    | SupplierLeadTime
+    | LaneChange
+    | QualifyPlant,
+    Field(discriminator="kind"),
+]
 CHANGE = TypeAdapter(Change)  # one change from its mapping, as a file gives it
 
 
@@ -161,18 +244,23 @@ def load_all(folder: Path) -> list[Scenario]:
     return scenarios
 
 
-def known_values(inputs: PlanInputs) -> dict[str, set]:
-    """What a scenario's changes may name, from the plan's inputs."""
+def known_values(inputs: PlanInputs, resources: pd.DataFrame | None = None, network: dict | None = None) -> dict:
+    """What a scenario's changes may name, from the plan's inputs, its resources (resource_id, plant_id) and,
+    for a network plan, its suppliers, items and lanes (``network``: field -> values)."""
     series = inputs.series
-    return {
+    plants = set(series["plant_id"].dropna()) | (set(resources["plant_id"]) if resources is not None else set())
+    known = {
         **{c: set(series[c].dropna()) for c in SERIES_FILTERS},
-        "plant_id": set(series["plant_id"].dropna()),
+        "plant_id": plants,
+        "from_plant": plants,
         "resource_id": set(inputs.hours.index) | set(series["resource_id"].dropna()),
+        "crew_id": set(inputs.hours.index),
         "currency": set(series["currency_code"].dropna()),
     }
+    return known | (network or {"supplier_id": set(), "item_id": set(), "lane_id": set()})
 
 
-def _months(buckets: pd.DatetimeIndex, change: _Change) -> np.ndarray:
+def change_buckets(buckets: pd.DatetimeIndex, change: _Change) -> np.ndarray:
     """Which buckets a change applies to: those starting in its months (``from``..``to``, inclusive)."""
     month = buckets.to_period("M")
     start = pd.Period(change.from_month, "M") if change.from_month else month.min()
@@ -188,20 +276,30 @@ def _series(series: pd.DataFrame, change: _Change) -> np.ndarray:
     return mask
 
 
-def apply(inputs: PlanInputs, scenario: Scenario, safety_stock) -> PlanInputs:
-    """The plan's inputs with the scenario's changes, in order. ``safety_stock(service_level, rmse,
-    lead_time_days)`` recomputes safety stock when a lead time changes."""
+def apply(inputs: PlanInputs, scenario: Scenario, safety_stock, resources: pd.DataFrame | None = None) -> PlanInputs:
+    """The plan's inputs with the scenario's changes, in order (a network's own changes are the network
+    scenario's). ``safety_stock(service_level, rmse, lead_time_days)`` recomputes safety stock when a lead time
+    changes; ``resources`` (resource_id, plant_id, resource_type) say which resources a plant has."""
     series, demand, hours = inputs.series.copy(), inputs.demand.astype(float).copy(), inputs.hours.copy()
     for change in scenario.changes:
-        rows, when = _series(series, change), _months(inputs.buckets, change)
+        rows, when = _series(series, change), change_buckets(inputs.buckets, change)
         if isinstance(change, DemandShock):
             demand[np.ix_(rows, when)] *= change.factor
-        elif isinstance(change, CapacityLoss):
-            if change.resource_id:
+        elif isinstance(change, CapacityLoss | LabourShortage):
+            if getattr(change, "resource_id", None):
                 lost = [change.resource_id]
             else:
-                lost = series.loc[series["plant_id"] == change.plant_id, "resource_id"].dropna().unique()
-            hit = hours.index.isin(lost)
+                lost = set(series.loc[series["plant_id"] == change.plant_id, "resource_id"].dropna())
+                if resources is not None:
+                    lost |= set(resources.loc[resources["plant_id"] == change.plant_id, "resource_id"])
+            if isinstance(change, LabourShortage):
+                labour = (
+                    set()
+                    if resources is None
+                    else set(resources.loc[resources["resource_type"] == "labour", "resource_id"])
+                )
+                lost = set(lost) & labour
+            hit = hours.index.isin(list(lost))
             hours.loc[hit, hours.columns[when]] *= 1 - change.share
         elif isinstance(change, PriceChange):
             series.loc[rows, "net_price_amount"] *= change.factor

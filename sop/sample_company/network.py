@@ -253,7 +253,7 @@ def _lanes(cfg, locs, series, expected, closing_stock, sku_plant):
 
 def _crews_and_mixer(cfg, prods, routes, bom, per_sku):
     """A crew per plant on every finished routing, and the postponed family's bases on the plant's mixer; their
-    hours over the horizon above the load the expected demand puts on them."""
+    hours above the load the expected demand puts on them (the crews' over the history too)."""
     crew = routes.assign(
         resource_id=routes["plant_id"] + "-CREW",
         units_per_hour=(routes["units_per_hour"] * CREW_UNITS_PER_HOUR_FACTOR).round(1),
@@ -279,6 +279,11 @@ def _crews_and_mixer(cfg, prods, routes, bom, per_sku):
     for loads, kind in ((crew_load, "labour"), (mix_load, "machine")):
         for resource, load in loads.iterrows():
             hours = np.round(load.rolling(3, min_periods=1, center=True).max().to_numpy() * HEADROOM + 10, 0)
-            rows += [(resource.split("-")[0], resource, m, float(x), kind) for m, x in zip(months, hours, strict=True)]
+            # crews worked the history too (an earlier cycle plans with them); the mixer is new this cycle
+            past = list(cfg.history.start_time) if kind == "labour" else []
+            hours = np.concatenate([np.full(len(past), float(np.median(hours))), hours])
+            rows += [
+                (resource.split("-")[0], resource, m, float(x), kind) for m, x in zip(past + months, hours, strict=True)
+            ]
     capacity = pd.DataFrame(rows, columns=["plant_id", "resource_id", "month", "available_hours", "resource_type"])
     return extra_routes, capacity

@@ -69,19 +69,69 @@ def _refuse(frame: pd.DataFrame, bad: pd.Series, column: str, why: str) -> None:
         raise NetworkInputError(f"{why}: {where}" + (f" (and {int(bad.sum()) - 5} more)" if bad.sum() > 5 else ""))
 
 
+# what the network plan reads, in a fixed order (the LP's columns follow it: the same data, the same plan)
+QUERIES = {
+    "products": (
+        "select sku_id as item_id, unit_cost_amount as unit_cost, family_id "
+        "from staging.stg_landing__products order by 1"
+    ),
+    "items": (
+        "select item_id, unit_cost_amount as unit_cost, source_file, source_row "
+        "from staging.stg_landing__items order by 1"
+    ),
+    "routing_rows": (
+        "select sku_id as item_id, plant_id, resource_id, units_per_hour, cost_per_unit_amount "
+        "from staging.stg_landing__routings order by sku_id, plant_id, resource_id"
+    ),
+    "capacity": (
+        "select resource_id, any_value(plant_id) as plant_id, max(resource_type) as resource_type, "
+        "max(overtime_share) as overtime_share, max(overtime_cost_per_hour) as overtime_cost_per_hour "
+        "from intermediate.int_capacity_bucketed group by resource_id order by resource_id"
+    ),
+    "types": ("select distinct resource_id, resource_type from intermediate.int_capacity_bucketed order by 1, 2"),
+    "bom": (
+        "select parent_id, component_id, plant_id, qty_per, valid_from_date, valid_to_date, source_file, source_row "
+        "from staging.stg_landing__bom order by parent_id, component_id, plant_id, valid_from_date"
+    ),
+    "sources": (
+        "select item_id, supplier_id, plant_id, lead_time_months, unit_price_amount, unit_price_eur_amount, "
+        "currency_code, min_qty_per_month, max_qty_per_month, priority, source_file, source_row "
+        "from intermediate.int_supply_sources_priced order by item_id, supplier_id, plant_id"
+    ),
+    "locations": ("select location_id from staging.stg_landing__locations order by 1"),
+    "lanes": (
+        "select lane_id, from_node_id, to_node_id, transit_months, cost_per_unit_amount, capacity_per_month, "
+        "source_file, source_row from staging.stg_landing__lanes order by lane_id"
+    ),
+    "plant_stock": (
+        "select item_id, plant_id as node_id, on_hand_qty as qty from staging.stg_landing__plant_stock order by 1, 2"
+    ),
+    "open_supply": (
+        "select item_id, node_id, due_month_date, qty from staging.stg_landing__open_supply order by supply_id"
+    ),
+}
+
+
+def read(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
+    """The cycle's network data from the warehouse, as the files give it (months, own currencies)."""
+    return {name: con.execute(sql).df() for name, sql in QUERIES.items()}  # fixed statements, no input in them
+
+
 def load(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, bucket: Bucket, costs: PlanCosts) -> NetworkInputs:
-    """The network of the cycle: ``inputs`` is the single-echelon stage's view of the selling locations."""
+    return build(read(con), inputs, bucket, costs)
+
+
+def build(data: dict[str, pd.DataFrame], inputs: PlanInputs, bucket: Bucket, costs: PlanCosts) -> NetworkInputs:
+    """The network of the cycle from its ``read`` data: ``inputs`` is the single-echelon stage's view of the
+    selling locations (demand, opening and safety stock, hours), after any scenario's changes to it."""
     dates = inputs.buckets
     T = len(dates)
     series = inputs.series
-    read = lambda sql: con.execute(sql).df()  # noqa: E731 - fixed statements, no input in them
 
-    products = read("select sku_id as item_id, unit_cost_amount as unit_cost from staging.stg_landing__products")
-    items = read(
-        "select item_id, unit_cost_amount as unit_cost, source_file, source_row from staging.stg_landing__items"
-    )
+    products = data["products"].copy()
+    items = data["items"].copy()
     _refuse(items, items["item_id"].isin(products["item_id"]), "item_id", "an item must not reuse a sku_id")
-    all_items = pd.concat([products, items[["item_id", "unit_cost"]]], ignore_index=True)
+    all_items = pd.concat([products[["item_id", "unit_cost"]], items[["item_id", "unit_cost"]]], ignore_index=True)
 
     demand = pd.DataFrame(
         {
@@ -97,10 +147,7 @@ def load(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, bucket: Bucket, cos
     )
     demand = demand[demand["qty"] > 0].reset_index(drop=True)
 
-    routing_rows = read(
-        "select sku_id as item_id, plant_id, resource_id, units_per_hour, cost_per_unit_amount "
-        "from staging.stg_landing__routings"
-    )
+    routing_rows = data["routing_rows"].copy()
     routing_rows["routing_id"] = routing_rows["item_id"] + "@" + routing_rows["plant_id"]
     routings = routing_rows.groupby(["routing_id", "item_id", "plant_id"], as_index=False).agg(
         cost_per_unit=("cost_per_unit_amount", "sum")
@@ -108,11 +155,7 @@ def load(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, bucket: Bucket, cos
     routing_resources = routing_rows.assign(hours_per_unit=1.0 / routing_rows["units_per_hour"])[
         ["routing_id", "resource_id", "hours_per_unit"]
     ]
-    capacity = read(
-        "select resource_id, any_value(plant_id) as plant_id, max(resource_type) as resource_type, "
-        "max(overtime_share) as overtime_share, max(overtime_cost_per_hour) as overtime_cost_per_hour "
-        "from intermediate.int_capacity_bucketed group by resource_id"
-    )
+    capacity = data["capacity"].copy()
     capacity = capacity.fillna(
         {"overtime_share": costs.overtime_share, "overtime_cost_per_hour": costs.overtime_cost_per_hour}
     )
@@ -133,7 +176,7 @@ def load(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, bucket: Bucket, cos
     dead = set(routing_resources.loc[unhoused, "routing_id"])
     routings = routings[~routings["routing_id"].isin(dead)].reset_index(drop=True)
     routing_resources = routing_resources[~routing_resources["routing_id"].isin(dead)].reset_index(drop=True)
-    types = read("select distinct resource_id, resource_type from intermediate.int_capacity_bucketed")
+    types = data["types"].copy()
     primary = (
         routing_resources.merge(types, on="resource_id", how="left")
         .assign(is_labour=lambda f: f["resource_type"].eq("labour"))
@@ -141,10 +184,7 @@ def load(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, bucket: Bucket, cos
         .drop_duplicates("routing_id")[["routing_id", "resource_id"]]
     )
 
-    bom = read(
-        "select parent_id, component_id, plant_id, qty_per, valid_from_date, valid_to_date, source_file, source_row "
-        "from staging.stg_landing__bom"
-    )
+    bom = data["bom"].copy()
     bom["first_bucket"] = np.where(
         bom["valid_from_date"].isna(), 0, np.maximum(_bucket_of(bom["valid_from_date"], dates), 0)
     )
@@ -153,11 +193,7 @@ def load(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, bucket: Bucket, cos
     bom["last_bucket"] = np.where(bom["valid_to_date"].isna(), T - 1, dates.searchsorted(last_month_end, "right") - 1)
     _refuse(bom, ~bom["component_id"].isin(all_items["item_id"]), "component_id", "a BOM component is no item")
 
-    sources = read(
-        "select item_id, supplier_id, plant_id, lead_time_months, unit_price_amount, unit_price_eur_amount, "
-        "currency_code, min_qty_per_month, max_qty_per_month, priority, source_file, source_row "
-        "from intermediate.int_supply_sources_priced"
-    )
+    sources = data["sources"].copy()
     _refuse(
         sources, sources["unit_price_eur_amount"].isna(), "currency_code", "no FX rate in fx_rates for the currency"
     )
@@ -169,12 +205,11 @@ def load(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, bucket: Bucket, cos
         max_qty=sources["max_qty_per_month"] * bucket.months,
     )
 
-    plants = set(routings["plant_id"]) | set(capacity["plant_id"]) | set(sources["plant_id"])
-    locations = set(read("select location_id from staging.stg_landing__locations")["location_id"])
-    lanes = read(
-        "select lane_id, from_node_id, to_node_id, transit_months, cost_per_unit_amount, capacity_per_month, "
-        "source_file, source_row from staging.stg_landing__lanes"
-    )
+    # every plant the files name: one without hours still exists (a lane from it carries its stock)
+    plants = set(data["routing_rows"]["plant_id"]) | set(capacity["plant_id"]) | set(sources["plant_id"])
+    plants |= set(data["plant_stock"]["node_id"])
+    locations = set(data["locations"]["location_id"])
+    lanes = data["lanes"].copy()
     _refuse(
         lanes, ~lanes["from_node_id"].isin(plants | locations), "from_node_id", "a lane starts at no plant or location"
     )
@@ -204,11 +239,11 @@ def load(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, bucket: Bucket, cos
     opening = pd.concat(
         [
             series[["sku_id", "location_id", "opening_qty"]].set_axis(["item_id", "node_id", "qty"], axis=1),
-            read("select item_id, plant_id as node_id, on_hand_qty as qty from staging.stg_landing__plant_stock"),
+            data["plant_stock"].copy(),
         ],
         ignore_index=True,
     )
-    open_supply = read("select item_id, node_id, due_month_date, qty from staging.stg_landing__open_supply")
+    open_supply = data["open_supply"].copy()
     open_supply["bucket"] = np.maximum(_bucket_of(open_supply["due_month_date"], dates), 0)  # overdue: first bucket
     in_transit = open_supply[open_supply["due_month_date"] <= dates[-1]][["item_id", "node_id", "bucket", "qty"]]
     safety = series[["sku_id", "location_id", "safety_stock_qty"]].set_axis(["item_id", "node_id", "qty"], axis=1)
@@ -246,7 +281,7 @@ def load(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, bucket: Bucket, cos
 
 
 def _at(frame: pd.DataFrame, dates: pd.DatetimeIndex, column: str = "bucket", to: str = "bucket_date") -> pd.DataFrame:
-    return frame.assign(**{to: dates[frame[column].to_numpy()].date})
+    return frame.assign(**{to: dates[frame[column].to_numpy(dtype=int)].date})
 
 
 def tables(net_in: NetworkInputs, result: NetworkPlan) -> dict[str, pd.DataFrame]:
@@ -267,7 +302,7 @@ def tables(net_in: NetworkInputs, result: NetworkPlan) -> dict[str, pd.DataFrame
     supply = stock - opening + (inputs.demand - short)
     series_plan = _series_plan(inputs, supply, stock, short)
 
-    made = result.made[result.made["qty"] > TOLERANCE].merge(net_in.primary_resource, on="routing_id")
+    made = result.made.merge(net_in.primary_resource, on="routing_id")  # every routing and bucket, as planned
     hours_per_unit = made.merge(net.routing_resources, on=["routing_id", "resource_id"])["hours_per_unit"]
     supply_plan = (
         _at(made, dates)
@@ -303,11 +338,13 @@ def tables(net_in: NetworkInputs, result: NetworkPlan) -> dict[str, pd.DataFrame
             "overtime_cost_amount",
         ]
     ]
+    material = material_plan(net_in, result)
     return {
         "plan_reconciled": series_plan,
         "supply_plan": supply_plan,
         "capacity_plan": capacity_plan,
-        "material_plan": material_plan(net_in, result),
+        "material_plan": material,
+        "network_exceptions": exceptions(net_in, result, material),
         "purchase_plan": purchase_plan(net_in, result),
         "transfer_plan": transfer_plan(net_in, result),
     }
@@ -344,6 +381,7 @@ def material_plan(net_in: NetworkInputs, result: NetworkPlan) -> pd.DataFrame:
     frame = frame.merge(_starved(net_in, result), on=keys, how="left")
     frame["shortage_qty"] = frame["shortage_qty"].fillna(0.0)
     frame["starved_skus"] = frame["starved_skus"].fillna("")
+    frame["starved_revenue_amount"] = frame["starved_revenue_amount"].fillna(0.0)
     out = _at(frame, dates).rename(columns={"node_id": "plant_id"})
     return out[
         [
@@ -358,20 +396,28 @@ def material_plan(net_in: NetworkInputs, result: NetworkPlan) -> pd.DataFrame:
             "purchased_qty",
             "shortage_qty",
             "starved_skus",
+            "starved_revenue_amount",
+            "shortage_cause",
         ]
     ]
 
 
+STARVED = ["item_id", "node_id", "bucket", "shortage_qty", "starved_skus", "starved_revenue_amount", "shortage_cause"]
+
+
 def _starved(net_in: NetworkInputs, result: NetworkPlan) -> pd.DataFrame:
     """Component shortages: the lost demand of a SKU, moved back by its lane's transit to the bucket its plant
-    would have made it, times what a unit takes of each component that ran out there (closing stock zero, and
-    every source that could deliver in that bucket at its maximum, or none able to). Intermediates pass the need
-    on to their own components when they ran out too."""
+    would have made it, times what a unit takes of each bought component that ran out there (no stock left, and
+    no source able to deliver more then). Intermediates pass the need on to their own components. The cause:
+    ``lead_time`` (no order placed now arrives by then), ``supplier_capacity`` (every source that could
+    deliver is at its maximum) or ``no_source`` (nothing supplies it at the plant)."""
     net = net_in.network
     keys = ["item_id", "node_id", "bucket"]
     lost = result.short[result.short["qty"] > TOLERANCE]
     if lost.empty or net.bom.empty:
-        return pd.DataFrame(columns=[*keys, "shortage_qty", "starved_skus"])
+        return pd.DataFrame(columns=STARVED)
+    price = net.demand.groupby(["item_id", "node_id", "bucket"])["net_price"].max().rename("net_price")
+    lost = lost.join(price, on=keys).assign(revenue=lambda f: f["qty"] * f["net_price"].fillna(0.0))
     # the plants serving each location, and how long the goods take
     routes = net.routings[["item_id", "plant_id"]].drop_duplicates()
     paths = lost.merge(net.lanes, left_on="node_id", right_on="to_node").merge(
@@ -380,20 +426,17 @@ def _starved(net_in: NetworkInputs, result: NetworkPlan) -> pd.DataFrame:
     paths = paths.assign(bucket=paths["bucket"] - paths["transit"])
     paths = paths[paths["bucket"] >= 0]
     # a SKU's lost units split evenly over the plants that could have made them (the need, not the blame)
-    paths = paths.assign(
-        qty=paths["qty"] / paths.groupby(["item_id", "node_id", "bucket"])["plant_id"].transform("size")
-    )
-    need = paths.rename(columns={"item_id": "sku_id"})[["sku_id", "plant_id", "bucket", "qty"]]
+    plants = paths.groupby(["item_id", "node_id", "bucket"])["plant_id"].transform("size")
+    paths = paths.assign(qty=paths["qty"] / plants, revenue=paths["revenue"] / plants)
+    need = paths.rename(columns={"item_id": "parent_id"})[["parent_id", "plant_id", "bucket", "qty", "revenue"]]
 
-    empty = result.stock[result.stock["qty"] <= TOLERANCE][keys]
-    bought = result.bought
-    capped = bought.merge(net.sources[["source_id", "max_qty"]], on="source_id")
-    slack = capped[capped["max_qty"].isna() | (capped["qty"] < capped["max_qty"] - TOLERANCE)]
-    could_grow = slack.rename(columns={"plant_id": "node_id", "arrival_bucket": "bucket"})[keys].drop_duplicates()
-    ran_out = empty.merge(could_grow, on=keys, how="left", indicator=True)
-    ran_out = ran_out[ran_out["_merge"] == "left_only"][keys]
+    sources = net.sources.rename(columns={"plant_id": "node_id"})
+    bought = result.bought.rename(columns={"plant_id": "node_id", "arrival_bucket": "bucket"})
+    bought = bought.merge(net.sources[["source_id", "max_qty"]], on="source_id")
+    slack = bought[bought["max_qty"].isna() | (bought["qty"] < bought["max_qty"] - TOLERANCE)]
+    stock = result.stock.set_index(keys)["qty"]
 
-    rows, level = [], need.rename(columns={"sku_id": "parent_id"}).assign(sku=lambda f: f["parent_id"])
+    rows, level = [], need.assign(sku=need["parent_id"])
     for _ in range(4):  # BOM levels followed (a SKU, its intermediates, theirs...)
         lines = net.bom.merge(level, on=["parent_id", "plant_id"])
         lines = lines[(lines["bucket"] >= lines["first_bucket"]) & (lines["bucket"] <= lines["last_bucket"])]
@@ -402,14 +445,29 @@ def _starved(net_in: NetworkInputs, result: NetworkPlan) -> pd.DataFrame:
         lines = lines.assign(qty=lines["qty"] * lines["qty_per"]).rename(
             columns={"component_id": "item_id", "plant_id": "node_id"}
         )
-        hit = lines.merge(ran_out, on=keys)
-        rows.append(hit[[*keys, "qty", "sku"]])
-        level = hit[[*keys, "qty", "sku"]].rename(columns={"item_id": "parent_id", "node_id": "plant_id"})
-    if not rows:
-        return pd.DataFrame(columns=[*keys, "shortage_qty", "starved_skus"])
-    hits = pd.concat(rows)
+        made = lines["item_id"].isin(set(net.routings["item_id"]))
+        bought_here = lines[~made]
+        empty = bought_here.join(stock.rename("stock"), on=keys)["stock"].fillna(0.0) <= TOLERANCE
+        could_grow = pd.MultiIndex.from_frame(bought_here[keys]).isin(pd.MultiIndex.from_frame(slack[keys]))
+        hit = bought_here[empty.to_numpy() & ~could_grow]
+        offered = hit[["item_id", "node_id"]].merge(sources, on=["item_id", "node_id"], how="left")
+        lead = offered.groupby(["item_id", "node_id"])["lead_time"].min()
+        shortest = hit.join(lead.rename("lead"), on=["item_id", "node_id"])["lead"]
+        cause = np.where(
+            shortest.isna(), "no_source", np.where(hit["bucket"] < shortest, "lead_time", "supplier_capacity")
+        )
+        rows.append(hit[[*keys, "qty", "sku", "revenue"]].assign(cause=cause))
+        level = lines[made][[*keys, "qty", "sku", "revenue"]].rename(
+            columns={"item_id": "parent_id", "node_id": "plant_id"}
+        )
+    hits = pd.concat(rows) if rows else pd.DataFrame()
+    if hits.empty:
+        return pd.DataFrame(columns=STARVED)
     return hits.groupby(keys, as_index=False).agg(
-        shortage_qty=("qty", "sum"), starved_skus=("sku", lambda s: ", ".join(sorted(set(s))))
+        shortage_qty=("qty", "sum"),
+        starved_skus=("sku", lambda s: ", ".join(sorted(set(s)))),
+        starved_revenue_amount=("revenue", "sum"),
+        shortage_cause=("cause", "first"),
     )
 
 
@@ -450,11 +508,17 @@ NETWORK_TABLES = {
         "cycle_id": "VARCHAR", "item_id": "VARCHAR", "plant_id": "VARCHAR", "bucket_date": "DATE",
         "opening_stock_qty": "DOUBLE", "received_qty": "DOUBLE", "produced_qty": "DOUBLE", "required_qty": "DOUBLE",
         "closing_stock_qty": "DOUBLE", "purchased_qty": "DOUBLE", "shortage_qty": "DOUBLE", "starved_skus": "VARCHAR",
+        "starved_revenue_amount": "DOUBLE", "shortage_cause": "VARCHAR",
     },
     "planning.purchase_plan": {
         "cycle_id": "VARCHAR", "supplier_id": "VARCHAR", "item_id": "VARCHAR", "plant_id": "VARCHAR",
         "order_bucket_date": "DATE", "receipt_bucket_date": "DATE", "purchase_qty": "DOUBLE",
         "currency_code": "VARCHAR", "purchase_currency_amount": "DOUBLE", "purchase_amount": "DOUBLE",
+    },
+    "planning.network_exceptions": {
+        "cycle_id": "VARCHAR", "exception_type": "VARCHAR", "item_id": "VARCHAR", "plant_id": "VARCHAR",
+        "supplier_id": "VARCHAR", "lane_id": "VARCHAR", "first_bucket_date": "DATE", "buckets_affected": "BIGINT",
+        "size_qty": "DOUBLE", "size_amount": "DOUBLE", "detail": "VARCHAR",
     },
     "planning.transfer_plan": {
         "cycle_id": "VARCHAR", "lane_id": "VARCHAR", "from_node_id": "VARCHAR", "to_node_id": "VARCHAR",
@@ -469,3 +533,94 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table, columns in NETWORK_TABLES.items():
         typed = ", ".join(f"{c} {t}" for c, t in columns.items())
         con.execute(f"create table if not exists {table} ({typed})")
+
+
+# what caused a component to run out -> the exception kind the meeting sees
+CAUSE_KINDS = {
+    "lead_time": "late_supply",
+    "supplier_capacity": "supplier_over_capacity",
+    "no_source": "material_shortage",
+}
+EXCEPTION_COLUMNS = ["exception_type", "item_id", "plant_id", "supplier_id", "lane_id", "first_bucket_date",
+                     "buckets_affected", "size_qty", "size_amount", "detail"]  # fmt: skip
+
+
+def exceptions(net_in: NetworkInputs, result: NetworkPlan, material: pd.DataFrame) -> pd.DataFrame:
+    """The network's exceptions, one per item and plant (or lane), each sized in units and in the revenue of the
+    demand it starves (net price), and exclusive by cause so that their money adds up:
+      late_supply             a component ran out before any order placed now can arrive (within its lead time)
+      supplier_over_capacity  a component ran out while every source able to deliver was at its maximum
+      material_shortage       a component ran out that nothing supplies at the plant
+      lane_over_capacity      a lane shipped its capacity while its destination lost demand of what it carries
+    """
+    dates = net_in.bucket_dates
+    short = material[material["shortage_qty"] > TOLERANCE]
+    rows = []
+    at_max = _sources_at_max(net_in, result)
+    for (cause, item, plant), part in short.groupby(["shortage_cause", "item_id", "plant_id"], sort=True):
+        skus = sorted({s for listed in part["starved_skus"] for s in listed.split(", ") if s})
+        suppliers = at_max.get((item, plant), []) if cause == "supplier_capacity" else []
+        rows.append(
+            (
+                CAUSE_KINDS[cause], item, plant, ", ".join(suppliers) or None, None, part["bucket_date"].min(),
+                len(part), part["shortage_qty"].sum(), part["starved_revenue_amount"].sum(),
+                f"starves {', '.join(skus)}",
+            )
+        )  # fmt: skip
+    rows += _lane_exceptions(net_in, result, dates)
+    return pd.DataFrame(rows, columns=EXCEPTION_COLUMNS)
+
+
+def _sources_at_max(net_in: NetworkInputs, result: NetworkPlan) -> dict:
+    bought = result.bought.merge(net_in.network.sources[["source_id", "max_qty"]], on="source_id")
+    full = bought[bought["max_qty"].notna() & (bought["qty"] >= bought["max_qty"] - TOLERANCE) & (bought["qty"] > 0)]
+    return full.groupby(["item_id", "plant_id"])["supplier_id"].agg(lambda s: sorted(set(s))).to_dict()
+
+
+def _lane_exceptions(net_in: NetworkInputs, result: NetworkPlan, dates) -> list[tuple]:
+    net = net_in.network
+    capped = net.lanes[net.lanes["capacity"].notna()]
+    if capped.empty:
+        return []
+    shipped = result.shipped.groupby(["lane_id", "ship_bucket", "arrival_bucket"], as_index=False)["qty"].sum()
+    full = shipped.merge(capped[["lane_id", "to_node", "capacity"]], on="lane_id")
+    full = full[full["qty"] >= full["capacity"] - TOLERANCE]
+    price = net.demand.groupby(["item_id", "node_id", "bucket"])["net_price"].max().rename("net_price")
+    lost = result.short[result.short["qty"] > TOLERANCE].join(price, on=["item_id", "node_id", "bucket"])
+    hit = full.merge(lost, left_on=["to_node", "arrival_bucket"], right_on=["node_id", "bucket"])
+    rows = []
+    for lane, part in hit.groupby("lane_id", sort=True):
+        buckets = sorted(set(part["ship_bucket"]))
+        rows.append(
+            (
+                "lane_over_capacity", None, None, None, lane, dates[buckets[0]].date(), len(buckets),
+                part["qty_y"].sum(), (part["qty_y"] * part["net_price"]).sum(),
+                f"at its capacity of {part['capacity'].iloc[0]:g} units a bucket while {part['to_node'].iloc[0]} "
+                f"loses demand of {part['item_id'].nunique()} SKUs",
+            )
+        )  # fmt: skip
+    return rows
+
+
+def named(net_in: NetworkInputs) -> dict[str, set]:
+    """What a network scenario may name: suppliers, items and lanes."""
+    net = net_in.network
+    return {
+        "supplier_id": set(net.sources["supplier_id"]),
+        "item_id": set(net.sources["item_id"]) | set(net.bom["component_id"]),
+        "lane_id": set(net.lanes["lane_id"]),
+    }
+
+
+def fingerprint(net: Network) -> str:
+    """Everything the network LP is built from, hashed: a cached plan is reused only for the same network."""
+    import hashlib
+
+    digest = hashlib.sha256(str(net.buckets).encode())
+    for name in ("items", "demand", "routings", "routing_resources", "resources", "bom", "sources", "lanes",
+                 "opening", "in_transit", "safety_stock", "source_limits", "lane_limits"):  # fmt: skip
+        frame = getattr(net, name)
+        digest.update(name.encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        digest.update(",".join(frame.columns).encode())
+    return digest.hexdigest()

@@ -103,6 +103,48 @@ th { background: #f3f3f3; } .high { color: #b00; font-weight: bold; } img { max-
 """
 
 
+def network_section(tables: dict[str, pd.DataFrame]) -> str:
+    """The supply network's page, for a network plan: what runs out and why, the intermediates made ahead
+    (postponement), and the money of purchases and freight; empty without a network."""
+    material = tables.get("material_plan", pd.DataFrame())
+    if material.empty:
+        return ""
+    exceptions = tables["plan_exceptions"]
+    causes = exceptions[exceptions["item_id"].notna() | exceptions["lane_id"].notna()].sort_values("priority")
+    causes = causes[["priority", "severity", "exception_type", "exception_id", "size_qty", "size_amount", "detail"]]
+    made = material[material["produced_qty"] > 0]
+    postponed = (
+        made.groupby(["item_id", "plant_id"])
+        .agg(produced_qty=("produced_qty", "sum"), first_made=("bucket_date", "min"))
+        .join(material.groupby(["item_id", "plant_id"]).agg(required_qty=("required_qty", "sum"),
+                                                            peak_stock_qty=("closing_stock_qty", "max")))
+        .reset_index()
+        .assign(first_made=lambda f: pd.to_datetime(f["first_made"]).dt.strftime("%Y-%m-%d"))
+    )  # fmt: skip
+    bought = (
+        tables["purchase_plan"]
+        .groupby(["supplier_id", "currency_code"], as_index=False)
+        .agg(
+            purchase_qty=("purchase_qty", "sum"),
+            purchase_currency_amount=("purchase_currency_amount", "sum"),
+            purchase_amount=("purchase_amount", "sum"),
+        )
+    )
+    freight = tables["transfer_plan"]["transport_amount"].sum()
+    parts = [
+        "<h2>Supply network</h2>",
+        "<p>Why components run out where demand is lost (each sized in the revenue of the demand it starves):</p>",
+        _table(causes, {"size_qty": ",.0f", "size_amount": ",.0f"})
+        if len(causes)
+        else "<p>None: no component or lane limits the plan.</p>",
+        "<p>Intermediates made ahead and finished into SKUs (postponement):</p>",
+        _table(postponed, {"produced_qty": ",.0f", "required_qty": ",.0f", "peak_stock_qty": ",.0f"}),
+        f"<p>Purchases over the horizon by supplier; freight {freight:,.0f} EUR:</p>",
+        _table(bought, {"purchase_qty": ",.0f", "purchase_currency_amount": ",.0f", "purchase_amount": ",.0f"}),
+    ]
+    return "".join(parts)
+
+
 def render(cycle_id: str, plan_version: int, tables: dict[str, pd.DataFrame], accepted: str | None = None) -> str:
     """The page for one plan version from its published tables; ``accepted``: the months the run accepted as
     incomplete, said at the top (a plan on incomplete history is never shown as if it were complete)."""
@@ -121,9 +163,10 @@ def render(cycle_id: str, plan_version: int, tables: dict[str, pd.DataFrame], ac
             "size_amount",
         ]
     ].assign(first_bucket_date=lambda f: pd.to_datetime(f["first_bucket_date"]).dt.strftime("%Y-%m-%d"))
-    scenarios = tables["scenario_comparison"][
-        ["scenario_name", "revenue_amount", "margin_change_amount", "fill_rate", "shortage_qty", "description"]
-    ]
+    columns = ["scenario_name", "revenue_amount", "margin_change_amount", "fill_rate", "shortage_qty"]
+    if not tables.get("material_plan", pd.DataFrame()).empty:  # a network: what its purchases and freight become
+        columns += ["purchase_amount", "transport_amount"]
+    scenarios = tables["scenario_comparison"][[*columns, "description"]]
     headline = {
         "revenue (EUR)": total["revenue_amount"].sum(),
         "margin (EUR)": total["margin_amount"].sum(),
@@ -149,9 +192,19 @@ def render(cycle_id: str, plan_version: int, tables: dict[str, pd.DataFrame], ac
         + f"<img alt='scenarios' src='data:image/png;base64,{scenario_chart(scenarios)}'>"
         + _table(
             scenarios,
-            {"revenue_amount": ",.0f", "margin_change_amount": "+,.0f", "fill_rate": ".3f", "shortage_qty": ",.0f"},
+            {
+                "revenue_amount": ",.0f",
+                "margin_change_amount": "+,.0f",
+                "fill_rate": ".3f",
+                "shortage_qty": ",.0f",
+                "purchase_amount": ",.0f",
+                "transport_amount": ",.0f",
+            },  # fmt: skip
         )
     )
+    network = network_section(tables)
+    if network:
+        sections.append(network)
     cards = "".join(
         f"<td><b>{html.escape(k)}</b><br>{v:,.3f}</td>"
         if isinstance(v, float) and abs(v) < 10
@@ -181,7 +234,8 @@ def run(paths: Paths, cycle_id: str) -> dict:
             "select max(accepted_incomplete) from publish_log where cycle_id = ? and plan_version = ?",
             [cycle_id, version],
         ).fetchone()
-        names = ("plan_reconciled", "plan_financials", "plan_exceptions", "scenario_comparison", "kpi_scorecard")
+        names = ("plan_reconciled", "plan_financials", "plan_exceptions", "scenario_comparison", "kpi_scorecard",
+                 "material_plan", "purchase_plan", "transfer_plan")  # fmt: skip
         tables = {
             name: con.execute(f"select * from {name} where cycle_id = ? and plan_version = ?", [cycle_id, version]).df()
             for name in names

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -12,7 +12,8 @@ from scipy.stats import norm
 
 from sop.buckets import DAYS_PER_MONTH, Bucket, planning_bucket
 from sop.planning import network
-from sop.planning.scenarios import apply, compared, known_values, load_all, markdown_table, outcome
+from sop.planning.network_scenarios import apply_network, needs_network
+from sop.planning.scenarios import apply, change_buckets, compared, known_values, load_all, markdown_table, outcome
 from sop.planning.supply_plan import PlanCosts, PlanInputs, PlanResult, solve
 from sop.stages import network_plan
 from sop.warehouse import add_new_columns, replace_cycle_rows
@@ -20,7 +21,7 @@ from sop.warehouse import add_new_columns, replace_cycle_rows
 # The base plan this process solved last, per cycle: the scenario stage that follows in the same run (direct,
 # or Dagster's in-process executor) starts from it instead of solving the base again (~100 s at 100k series).
 # solve() reuses a part only if its fingerprint (every LP input) matches, so a stale entry costs nothing.
-_solved_base: dict[str, PlanResult] = {}
+_solved_base: dict[str, PlanResult | tuple] = {}  # a network plan: (fingerprint, NetworkPlan)
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,10 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig | None = 
     network_plan.ensure_tables(con)
     if network_plan.uses_network(con):
         return _run_network(con, cycle_id, cfg, inputs)
-    for table in network_plan.NETWORK_TABLES:  # no network: none of its rows for the cycle
-        replace_cycle_rows(con, table, cycle_id, pd.DataFrame(columns=list(network_plan.NETWORK_TABLES[table])[1:]))
+    empty = {  # no network: none of its rows for the cycle
+        f"{table.split('.')[1]}_rows": replace_cycle_rows(con, table, cycle_id, pd.DataFrame(columns=list(columns)[1:]))
+        for table, columns in network_plan.NETWORK_TABLES.items()
+    }
     result = solve(inputs, cfg.costs.per_bucket(cfg.bucket.months))
     _solved_base.clear()  # one plan's worth of memory at most
     _solved_base[cycle_id] = result
@@ -198,7 +201,10 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig | None = 
     capacity = capacity[["plant_id", "resource_id", "resource_type", *[c for c in capacity.columns if c not in (
         "plant_id", "resource_id", "resource_type")]]]  # fmt: skip
     tables = {"plan_reconciled": reconciled, "supply_plan": supply, "capacity_plan": capacity}
-    return _write(con, cycle_id, cfg, inputs, tables, result.variables, result.constraints, result.objective)
+    return {
+        **empty,
+        **_write(con, cycle_id, cfg, inputs, tables, result.variables, result.constraints, result.objective),
+    }
 
 
 def _write(con, cycle_id: str, cfg: PlanConfig, inputs: PlanInputs, tables: dict, variables, constraints, objective):
@@ -229,6 +235,8 @@ def _run_network(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig,
     costs = cfg.costs.per_bucket(cfg.bucket.months)
     net_in = network_plan.load(con, inputs, cfg.bucket, costs)
     result = network.plan(net_in.network, costs)
+    _solved_base.clear()  # the scenario stage that follows in this process starts from it
+    _solved_base[cycle_id] = (network_plan.fingerprint(net_in.network), result)
     tables = network_plan.tables(net_in, result)
     attrs = inputs.series[["sku_id", "location_id", "net_price_amount", "unit_cost_amount"]]
     plan = tables["plan_reconciled"].merge(attrs, on=["sku_id", "location_id"], how="left")
@@ -257,11 +265,20 @@ def run_scenarios(
     cfg = cfg or PlanConfig()
     costs = cfg.costs.per_bucket(cfg.bucket.months)
     inputs = load_inputs(con, cycle_id, cfg.bucket)
-    known, scenarios, left_out = known_values(inputs), [], {}
+    on_network = network_plan.uses_network(con)
+    data = network_plan.read(con) if on_network else None
+    base_in = network_plan.build(data, inputs, cfg.bucket, costs) if on_network else None
+    if on_network:
+        known = known_values(inputs, base_in.resource_types, network_plan.named(base_in))
+    else:
+        known = known_values(inputs)
+    scenarios, left_out = [], {}
     for scenario in load_all(folder):
         # a family, plant or currency the plan does not have (a typo, or a file written for another data set)
         # is never a silent no-op: a trial fails on it; the cycle leaves that scenario out and reports why
         try:
+            if needs_network(scenario) and not on_network:
+                raise ValueError(f"{scenario.path or scenario.name}: changes a supply network this data set has not")
             scenario.check_references(known)
             scenarios.append(scenario)
         except ValueError as e:
@@ -272,17 +289,24 @@ def run_scenarios(
     def with_lead_time(service_level, rmse, lead_time_days):
         return safety_stock(service_level, rmse, lead_time_days, cfg.bucket.days)
 
-    base = solve(inputs, costs, start=_solved_base.get(cycle_id))
-    rows = [{"scenario_name": "base", "description": "The cycle's plan as published.", **outcome(inputs, base)}]
-    for scenario in scenarios:
-        changed = apply(inputs, scenario, with_lead_time)
-        rows.append(
-            {
-                "scenario_name": scenario.name,
-                "description": scenario.description,
-                **outcome(changed, solve(changed, costs, start=base)),
-            }
+    if on_network:
+        rows, solved = _network_outcomes(
+            data, base_in, inputs, scenarios, cfg, costs, with_lead_time, cycle_id, left_out, bool(trial_run_id)
         )
+    else:
+        base = solve(inputs, costs, start=_solved_base.get(cycle_id))
+        solved = len(base.parts) - base.reused
+        rows = [{"scenario_name": "base", "description": "The cycle's plan as published.", **outcome(inputs, base)}]
+        for scenario in scenarios:
+            changed = apply(inputs, scenario, with_lead_time)
+            rows.append(
+                {
+                    "scenario_name": scenario.name,
+                    "description": scenario.description,
+                    **outcome(changed, solve(changed, costs, start=base)),
+                }
+            )
+        rows = [{**row, "purchase_amount": 0.0, "transport_amount": 0.0} for row in rows]
     table = compared(pd.DataFrame(rows))
     if trial_run_id:
         written = _write_trial(con, cycle_id, trial_run_id, table)
@@ -292,9 +316,69 @@ def run_scenarios(
         "scenario_comparison_rows": written,
         "scenarios": [s.name for s in scenarios],
         "scenarios_left_out": left_out,
-        "base_parts_solved": len(base.parts) - base.reused,  # 0 when the plan stage ran in this process
+        "base_parts_solved": solved,  # 0 when the plan stage ran in this process
         "markdown": markdown_table(table),
     }
+
+
+@dataclass
+class _Solved:
+    """A network plan as the scenario comparison reads a plan."""
+
+    series_plan: pd.DataFrame
+    resource_plan: pd.DataFrame
+    objective: float
+
+
+def _network_outcome(net_in, result) -> dict:
+    tables = network_plan.tables(net_in, result)
+    solved = _Solved(tables["plan_reconciled"], tables["capacity_plan"], result.objective)
+    return {
+        **outcome(net_in.plan_inputs, solved),
+        "purchase_amount": round(float(tables["purchase_plan"]["purchase_amount"].sum()), 2),
+        "transport_amount": round(float(tables["transfer_plan"]["transport_amount"].sum()), 2),
+    }
+
+
+def _network_outcomes(data, base_in, inputs, scenarios, cfg: PlanConfig, costs, with_lead_time, cycle_id: str,
+                      left_out: dict, trial: bool):  # fmt: skip
+    """The base network plan (the plan stage's, when it ran in this process on the same network) and each
+    scenario's, as comparison rows; and how many base plans were solved here (0 or 1)."""
+    fingerprint = network_plan.fingerprint(base_in.network)
+    cached = _solved_base.get(cycle_id)
+    if isinstance(cached, tuple) and cached[0] == fingerprint:
+        base, solved = cached[1], 0
+    else:
+        base, solved = network.plan(base_in.network, costs), 1
+    rows = [
+        {"scenario_name": "base", "description": "The cycle's plan as published.", **_network_outcome(base_in, base)}
+    ]
+    families = data["products"].set_index("item_id")["family_id"]
+    for scenario in scenarios:
+        changed = apply(inputs, scenario, with_lead_time, base_in.resource_types)
+        net_in = network_plan.build(data, changed, cfg.bucket, costs)
+        try:  # a change the network cannot take (a plant that could never make the family) names why
+            net = apply_network(
+                net_in.network,
+                scenario,
+                lambda change: change_buckets(inputs.buckets, change),
+                lambda months: int(network_plan.buckets_for_months(months, cfg.bucket)),
+                families,
+            )
+        except ValueError as e:
+            if trial:
+                raise ValueError(f"{scenario.path or scenario.name}: {e}") from None
+            left_out[scenario.name] = f"{scenario.path or scenario.name}: {e}"
+            continue
+        net_in = replace(net_in, network=net)
+        rows.append(
+            {
+                "scenario_name": scenario.name,
+                "description": scenario.description,
+                **_network_outcome(net_in, network.plan(net, costs)),
+            }
+        )
+    return rows, solved
 
 
 def _write_trial(con: duckdb.DuckDBPyConnection, cycle_id: str, run_id: str, table: pd.DataFrame) -> int:

@@ -8,6 +8,10 @@
 --   budget_gap          a family's planned revenue more than 5% under budget in a month (EUR: the gap)
 --   forecast_capped     LightGBM's forecast ran past the series' plausible ceiling and was cut back (size: the
 --                       largest cut; EUR at net price): check the series' history and the consensus
+--   late_supply, supplier_over_capacity, material_shortage, lane_over_capacity
+--                       a network plan's causes of lost demand, per component and plant or per lane, sized and
+--                       classified by the plan stage (planning.network_exceptions; sop/stages/network_plan.py):
+--                       units short, EUR of the demand they starve
 -- Severity, against the cycle's planned revenue R: high if EUR >= 0.5% of R, or >= 0.1% of R and it bites in
 -- the first two buckets (too late to react); medium if >= 0.1% of R, or for a shortage whose family's
 -- shortages add up to that (many small shortages are one supply problem); low otherwise.
@@ -28,6 +32,11 @@ capacity as (
 
 financials as (
     select * from {{ ref('fct_plan_financials') }}
+),
+
+network as (
+    select * from {{ source('planning', 'network_exceptions') }}
+    where cycle_id = '{{ cycle_id() }}'
 ),
 
 capped as (
@@ -95,7 +104,12 @@ series_exceptions as (
         -- a shortage adds up over the buckets; a stock gap or excess is a level: its worst bucket
         case when exception_type = 'shortage' then sum(size_qty) else max(size_qty) end as size_qty,
         'units' as size_unit,
-        case when exception_type = 'shortage' then sum(size_amount) else max(size_amount) end as size_amount
+        case when exception_type = 'shortage' then sum(size_amount) else max(size_amount) end as size_amount,
+        cast(null as {{ text() }}) as item_id,
+        cast(null as {{ text() }}) as plant_id,
+        cast(null as {{ text() }}) as supplier_id,
+        cast(null as {{ text() }}) as lane_id,
+        cast(null as {{ text() }}) as detail
     from series_problems
     group by exception_type, sku_id, location_id, family_id, region
 ),
@@ -112,7 +126,12 @@ capacity_exceptions as (
         count(*) as buckets_affected,
         sum(overtime_hours) as size_qty,
         'hours' as size_unit,
-        sum(overtime_cost_amount) as size_amount
+        sum(overtime_cost_amount) as size_amount,
+        cast(null as {{ text() }}) as item_id,
+        cast(null as {{ text() }}) as plant_id,
+        cast(null as {{ text() }}) as supplier_id,
+        cast(null as {{ text() }}) as lane_id,
+        cast(null as {{ text() }}) as detail
     from capacity
     where overtime_hours > 0.0001
     group by resource_id
@@ -130,10 +149,36 @@ budget_exceptions as (
         count(*) as buckets_affected,
         sum(budget_qty - planned_sales_qty) as size_qty,
         'units' as size_unit,
-        -sum(revenue_gap_amount) as size_amount
+        -sum(revenue_gap_amount) as size_amount,
+        cast(null as {{ text() }}) as item_id,
+        cast(null as {{ text() }}) as plant_id,
+        cast(null as {{ text() }}) as supplier_id,
+        cast(null as {{ text() }}) as lane_id,
+        cast(null as {{ text() }}) as detail
     from financials
     where aggregation_level = 'family' and revenue_gap_rate < -{{ budget_gap_tolerance }}
     group by family_id
+),
+
+network_exceptions as (
+    select
+        exception_type,
+        cast(null as {{ text() }}) as sku_id,
+        cast(null as {{ text() }}) as location_id,
+        cast(null as {{ text() }}) as resource_id,
+        cast(null as {{ text() }}) as family_id,
+        cast(null as {{ text() }}) as region,
+        first_bucket_date,
+        buckets_affected,
+        size_qty,
+        'units' as size_unit,
+        size_amount,
+        item_id,
+        plant_id,
+        supplier_id,
+        lane_id,
+        detail
+    from network
 ),
 
 exceptions as (
@@ -142,6 +187,8 @@ exceptions as (
     select * from capacity_exceptions
     union all
     select * from budget_exceptions
+    union all
+    select * from network_exceptions
 ),
 
 planned_revenue as (
@@ -185,13 +232,17 @@ ranked as (
                 case exception_type
                     when 'shortage' then 1
                     when 'capacity_overload' then 2
+                    when 'late_supply' then 2
+                    when 'supplier_over_capacity' then 2
+                    when 'material_shortage' then 2
+                    when 'lane_over_capacity' then 2
                     when 'below_safety_stock' then 3
                     when 'budget_gap' then 4
                     when 'forecast_capped' then 5
                     else 6
                 end,
                 size_amount desc,
-                exception_type || ':' || coalesce(resource_id, sku_id || '@' || location_id, family_id)
+                exception_type || ':' || coalesce(resource_id, lane_id, item_id || '@' || plant_id, sku_id || '@' || location_id, family_id)
         ) as priority
     from rated
 ),
@@ -200,7 +251,7 @@ final as (
     select
         cast('{{ cycle_id() }}' as {{ text() }}) as cycle_id,
         cast(
-            exception_type || ':' || coalesce(resource_id, sku_id || '@' || location_id, family_id) as {{ text() }}
+            exception_type || ':' || coalesce(resource_id, lane_id, item_id || '@' || plant_id, sku_id || '@' || location_id, family_id) as {{ text() }}
         ) as exception_id,
         cast(exception_type as {{ text() }}) as exception_type,
         cast(severity as {{ text() }}) as severity,
@@ -214,7 +265,12 @@ final as (
         cast(buckets_affected as bigint) as buckets_affected,
         cast({{ round_to('size_qty', 4) }} as {{ double() }}) as size_qty,
         cast(size_unit as {{ text() }}) as size_unit,
-        cast({{ round_to('size_amount', 2) }} as {{ double() }}) as size_amount
+        cast({{ round_to('size_amount', 2) }} as {{ double() }}) as size_amount,
+        cast(item_id as {{ text() }}) as item_id,
+        cast(plant_id as {{ text() }}) as plant_id,
+        cast(supplier_id as {{ text() }}) as supplier_id,
+        cast(lane_id as {{ text() }}) as lane_id,
+        cast(detail as {{ text() }}) as detail
     from ranked
 )
 

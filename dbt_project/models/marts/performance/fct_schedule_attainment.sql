@@ -19,6 +19,8 @@ planned as (
     inner join cycles
         on plan.cycle_id = cycles.cycle_id
         and {{ dbt.date_trunc('month', 'plan.bucket_date') }} = cycles.cycle_month_date
+    -- receipts are of products: an intermediate a network plan makes has none to be scored against
+    where plan.sku_id in (select sku_id from {{ ref('stg_landing__products') }})
     group by
         plan.cycle_id, cycles.cycle_month_date, plan.plant_id, plan.resource_id, plan.sku_id, plan.location_id,
         plan.bucket_date
@@ -37,6 +39,13 @@ produced as (
     group by plant_id, resource_id, sku_id, location_id, production_bucket_date
 ),
 
+produced_at_plant as (
+    -- a network plan makes into the plant's stock (its location_id is the plant): receipts count per SKU
+    select plant_id, resource_id, sku_id, bucket_date, sum(produced_qty) as produced_qty
+    from produced
+    group by plant_id, resource_id, sku_id, bucket_date
+),
+
 compared as (
     -- production of a SKU the plan did not schedule that month counts as produced, never as attained
     select
@@ -45,8 +54,9 @@ compared as (
         planned.plant_id,
         planned.resource_id,
         planned.planned_qty,
-        coalesce(produced.produced_qty, 0) as produced_qty,
-        least(coalesce(produced.produced_qty, 0), planned.planned_qty) as attained_qty
+        coalesce(produced.produced_qty, produced_at_plant.produced_qty, 0) as produced_qty,
+        least(coalesce(produced.produced_qty, produced_at_plant.produced_qty, 0), planned.planned_qty)
+            as attained_qty
     from planned
     left join produced
         on planned.plant_id = produced.plant_id
@@ -54,6 +64,12 @@ compared as (
         and planned.sku_id = produced.sku_id
         and planned.location_id = produced.location_id
         and planned.bucket_date = produced.bucket_date
+    left join produced_at_plant
+        on planned.location_id = planned.plant_id
+        and planned.plant_id = produced_at_plant.plant_id
+        and planned.resource_id = produced_at_plant.resource_id
+        and planned.sku_id = produced_at_plant.sku_id
+        and planned.bucket_date = produced_at_plant.bucket_date
 ),
 
 per_resource as (
@@ -66,6 +82,8 @@ per_resource as (
         {{ sum_rounded('attained_qty', 4) }} as attained_qty
     from compared
     group by cycle_id, month_date, plant_id, resource_id
+    -- nothing planned, nothing to attain (a line the plan left idle that month)
+    having sum(planned_qty) > 0
 ),
 
 produced_per_resource as (

@@ -1,7 +1,8 @@
 -- Per plant resource and month: hours available and used, utilization, and output against standard rates.
+-- Machines only: production receipts book line hours, so a crew's (labour) use has no history to measure.
 with capacity as (
     select * from {{ ref('stg_landing__capacity') }}
-    where month_date < {{ cycle_start_date() }}
+    where month_date < {{ cycle_start_date() }} and coalesce(resource_type, 'machine') <> 'labour'
 ),
 
 production as (

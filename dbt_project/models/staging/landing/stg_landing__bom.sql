@@ -4,6 +4,9 @@ with source as (
 
 renamed as (
     select
+        -- one id per line: its key, an empty valid_from spelled as such (a key column may be empty)
+        parent_id || '|' || component_id || '|' || plant_id || '|' || coalesce(cast(valid_from as varchar), 'always')
+            as bom_line_id,
         parent_id,
         component_id,
         plant_id,
