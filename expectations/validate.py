@@ -110,10 +110,7 @@ def validate_entity(
     without blocking)."""
     entity = ENTITIES[entity_name]
     frame = con.sql(current_rows_sql(entity_name)).df()[entity.column_names]
-    references = {
-        column: reference_values(con, targets)
-        for column, targets in entity.reference_targets().items()
-    }
+    references = {column: reference_values(con, targets) for column, targets in entity.reference_targets().items()}
     outcome = validate(entity_name, frame, references, cycle_id)
     loaded, quarantined = con.execute(
         "select coalesce(sum(loaded_rows), 0), coalesce(sum(quarantined_rows), 0) from raw._loads "
