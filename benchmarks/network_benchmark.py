@@ -1,7 +1,11 @@
 """The network LP (sop/planning/network.py) on synthetic networks of 1k and 10k series (SKU x DC), beside the
 single-echelon LP on the same demand and machine hours.
 
-    .venv/bin/python -m benchmarks.network_benchmark [--sizes 0.1k,0.3k,1k,10k] [--repeats 3]
+    .venv/bin/python -m benchmarks.network_benchmark [--sizes 0.1k,0.3k,1k] [--sample-sizes 1k,10k,100k]
+
+The plan stage's LP at 1k, 10k and 100k series on the sample company's network (sop/sample_company/network.py,
+built as the stage builds it), beside the single-echelon LP of the same series; and on small synthetic
+networks, constrained and not, against the sequential heuristic.
 
 Each network: 3 plants with a machine and a crew each, 10 DCs (a lane from every plant, 0-1 bucket transit),
 SKUs made at one or two plants, 2-level BOMs (one intermediate per 10 SKUs: postponement), 60 components from
@@ -75,7 +79,8 @@ def synthetic(skus: int, seed: int = 0, constrained: bool = False) -> Network:
         for s, h, x in zip(sku, home, second, strict=True)
         if x
     ]
-    rows += [(f"{i}@P1", i, "P1", 0.1) for i in inter]
+    # an intermediate is made where its SKUs are finished (a constrained network: at P1 only)
+    rows += [(f"{i}@{p}", i, p, 0.1) for i in inter for p in (["P1"] if constrained else PLANTS)]
     routings = pd.DataFrame(rows, columns=["routing_id", "item_id", "plant_id", "cost_per_unit"])
     routing_resources = pd.concat(
         [
@@ -105,7 +110,11 @@ def synthetic(skus: int, seed: int = 0, constrained: bool = False) -> Network:
     # each component's need per bucket and plant if every SKU were made at its home plant
     per_sku = demand.groupby("item_id")["qty"].sum() / T
     lines = bom[bom["parent_id"].isin(per_sku.index)]
-    need = (lines["qty_per"] * lines["parent_id"].map(per_sku)).groupby(lines["component_id"]).sum()
+    first = (lines["qty_per"] * lines["parent_id"].map(per_sku)).groupby(lines["component_id"]).sum()
+    below = bom[bom["parent_id"].isin(first.index)]  # the intermediates' own components
+    need = first.add(
+        (below["qty_per"] * below["parent_id"].map(first)).groupby(below["component_id"]).sum(), fill_value=0
+    )
     need = need.reindex(comps).fillna(per_sku.sum() / 10) / 3 * (0.8 if constrained else 1.5)
     sources = pd.DataFrame(
         [
@@ -218,12 +227,43 @@ def measure(size: str, repeats: int) -> dict:
     }
 
 
+SAMPLE_SIZES = {"1k": 224, "10k": 2240, "100k": 22400}  # SKUs of the sample company: ~4.5 locations each
+
+
+def measure_sample(size: str, repeats: int) -> dict:
+    """The plan stage's LP on the sample company's network at ``size`` series, beside its single-echelon LP."""
+    net_in, inputs, costs = sample_network(SAMPLE_SIZES[size])
+    before = _peak_mb()
+    network_s, single_s, out = [], [], None
+    for _ in range(repeats):  # paired and alternated
+        started = time.perf_counter()
+        out = plan(net_in.network, costs)
+        network_s.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        solve(inputs, costs)
+        single_s.append(time.perf_counter() - started)
+    return {
+        "size": f"sample {size}",
+        "series": len(inputs.series),
+        "variables": out.variables,
+        "constraints": out.constraints,
+        "network_seconds": round(statistics.median(network_s), 2),
+        "single_echelon_seconds": round(statistics.median(single_s), 2),
+        "ratio": round(statistics.median(network_s) / statistics.median(single_s), 1),
+        "peak_rss_growth_mb": round(_peak_mb() - before),
+        "shortage_share": round(out.short["qty"].sum() / max(net_in.network.demand["qty"].sum(), 1e-9), 4),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="0.1k,0.3k,1k,10k")
+    parser.add_argument("--sizes", default="0.1k,0.3k,1k", help="synthetic networks, constrained and not")
+    parser.add_argument("--sample-sizes", default="1k,10k,100k", help="the sample company's network")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    rows = [measure(size, args.repeats) for size in args.sizes.split(",")]
+    rows = [measure(size, args.repeats) for size in filter(None, args.sizes.split(","))]
+    for size in filter(None, args.sample_sizes.split(",")):
+        rows.append(measure_sample(size, 1 if size == "100k" else args.repeats))  # 100k: one run of minutes
     columns = list(dict.fromkeys(c for row in rows for c in row))
     print(" | ".join(columns))
     for row in rows:
@@ -235,3 +275,71 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def sample_network(n_skus: int):
+    """The sample company's network (sop/sample_company/network.py) at ``n_skus`` SKUs, as the plan stage builds
+    it from the warehouse (``network_plan.build`` on the files' frames, without dbt): its expected demand over
+    the horizon, the closing stock of its history at the distribution centres."""
+    from sop.buckets import planning_bucket
+    from sop.planning.supply_plan import PlanCosts
+    from sop.sample_company import SampleConfig, master
+    from sop.sample_company import demand as demand_model
+    from sop.sample_company import network as network_model
+    from sop.sample_company import supply as supply_model
+    from sop.stages import network_plan
+
+    cfg = SampleConfig(n_skus=n_skus)
+    rng = np.random.default_rng(cfg.seed)
+    fams, prods, locs = master.families(rng), master.products(cfg, rng), master.locations(cfg)
+    routes = master.routings(cfg, prods, rng)
+    master.fx_rates(cfg, rng)
+    dem = demand_model.simulate(cfg, prods, locs, fams, rng)
+    series = dem.series.merge(routes, on="sku_id", how="left").merge(locs, on="location_id", how="left")
+    resources = sorted(routes["resource_id"].unique())
+    idx = series["resource_id"].map({r: k for k, r in enumerate(resources)}).to_numpy()
+    sup = supply_model.simulate(
+        cfg, dem.expected, dem.realized, series["units_per_hour"].to_numpy(), idx, resources, rng
+    )
+    net = network_model.generate(cfg, prods, locs, routes, series, dem.expected, sup.on_hand[:, -1])
+    where = {"source_file": "x.csv", "source_row": 0}
+    capacity = pd.concat([sup.capacity.assign(resource_type="machine"), net.capacity], ignore_index=True)
+    rows = pd.concat([routes, net.routings], ignore_index=True)
+    data = {
+        "products": prods.rename(columns={"sku_id": "item_id"})[["item_id", "unit_cost", "family_id"]],
+        "items": net.items[["item_id", "unit_cost"]].assign(**where),
+        "routing_rows": rows.rename(columns={"sku_id": "item_id"}).assign(cost_per_unit_amount=0.0),
+        "capacity": capacity.groupby("resource_id", as_index=False)
+        .agg(plant_id=("plant_id", "first"), resource_type=("resource_type", "first"))
+        .assign(overtime_share=np.nan, overtime_cost_per_hour=np.nan),
+        "types": capacity[["resource_id", "resource_type"]].drop_duplicates(),
+        "bom": net.bom.rename(columns={"valid_from": "valid_from_date", "valid_to": "valid_to_date"}).assign(**where),
+        "sources": net.supply_sources.rename(
+            columns={"unit_price_eur": "unit_price_eur_amount", "currency": "currency_code"}
+        ).assign(unit_price_amount=lambda f: f["unit_price_eur_amount"], min_qty_per_month=0.0, **where),
+        "locations": locs[["location_id"]],
+        "lanes": net.lanes.rename(
+            columns={"from_node": "from_node_id", "to_node": "to_node_id", "cost_per_unit": "cost_per_unit_amount"}
+        ).assign(**where),
+        "plant_stock": net.plant_stock.rename(columns={"plant_id": "node_id", "on_hand_qty": "qty"}),
+        "open_supply": net.open_supply.rename(columns={"due_month": "due_month_date"})[
+            ["item_id", "node_id", "due_month_date", "qty"]
+        ],
+    }  # fmt: skip
+    h, dates = cfg.history_months, pd.DatetimeIndex(cfg.horizon.start_time)
+    price = dem.list_price[:, h] * (1 - dem.discount[:, h])
+    keys = series.assign(
+        opening_qty=sup.on_hand[:, -1].astype(float),
+        safety_stock_qty=0.5 * dem.expected[:, h],
+        net_price_amount=price,
+        unit_cost_amount=series["sku_id"].map(prods.set_index("sku_id")["unit_cost"]),
+    )
+    hours = (
+        capacity.assign(month=pd.to_datetime(capacity["month"]))
+        .pivot_table(index="resource_id", columns="month", values="available_hours", aggfunc="sum")
+        .reindex(columns=dates)
+        .fillna(0.0)
+    )
+    inputs = PlanInputs(keys, np.round(dem.expected[:, h:]), dates, hours)
+    costs = PlanCosts()
+    return network_plan.build(data, inputs, planning_bucket("month"), costs), inputs, costs

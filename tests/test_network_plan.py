@@ -248,3 +248,28 @@ def test_demand_is_met_whenever_the_network_can_and_costs_follow_the_rates():
     gap = (below["qty_ss"] - below["qty"]).clip(lower=0) * below["item_id"].map(unit_cost) * costs.below_safety_rate
     priority = (out.bought["qty"] * out.bought.merge(net.sources, on="source_id")["priority"] * 1e-6).sum()
     assert out.objective == pytest.approx(total + gap.sum() + priority, rel=1e-6)
+
+
+def _renamed(net: Network, suffix: str) -> Network:
+    """A copy of ``net`` with every id suffixed: the same network, sharing nothing with the original."""
+    ids = ("item_id", "node_id", "routing_id", "plant_id", "resource_id", "parent_id", "component_id", "source_id",
+           "supplier_id", "lane_id", "from_node", "to_node")  # fmt: skip
+
+    def rename(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(**{c: frame[c].astype(str) + suffix for c in ids if c in frame.columns})
+
+    return Network(net.buckets, *(rename(getattr(net, f)) for f in list(net.__dataclass_fields__)[1:]))
+
+
+def test_a_network_of_independent_parts_plans_each_part_as_alone():
+    """Two networks that share nothing, planned together, are split into their parts and solved apart: the
+    objective is the sum of each planned alone, and every production quantity is the one it has alone."""
+    one, two = random_network(1), _renamed(random_network(2), "~b")
+    both = Network(one.buckets, *(pd.concat([getattr(one, f), getattr(two, f)], ignore_index=True)
+                                  for f in list(one.__dataclass_fields__)[1:]))  # fmt: skip
+    together, first, second = plan(both), plan(one), plan(two)
+    assert together.objective == pytest.approx(first.objective + second.objective, rel=1e-9)
+    made = together.made.set_index(["routing_id", "bucket"])["qty"]
+    alone = pd.concat([first.made, second.made]).set_index(["routing_id", "bucket"])["qty"]
+    assert made.sum() == pytest.approx(alone.sum(), rel=1e-6)
+    assert together.variables == first.variables + second.variables
