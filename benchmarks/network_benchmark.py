@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import statistics
@@ -261,20 +262,23 @@ def main() -> None:
     parser.add_argument("--sample-sizes", default="1k,10k,100k", help="the sample company's network")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    rows = [measure(size, args.repeats) for size in filter(None, args.sizes.split(","))]
+    rows = []
+
+    def record(row: dict) -> None:  # written after each size: a long run killed keeps what it measured
+        rows.append(row)
+        print(row, flush=True)
+        RESULTS.mkdir(exist_ok=True)
+        out = {"machine": platform.platform(), "cpus": os.cpu_count(), "repeats": args.repeats, "rows": rows}
+        (RESULTS / "network_benchmark.json").write_text(json.dumps(out, indent=2) + "\n")
+
+    for size in filter(None, args.sizes.split(",")):
+        record(measure(size, args.repeats))
     for size in filter(None, args.sample_sizes.split(",")):
-        rows.append(measure_sample(size, 1 if size == "100k" else args.repeats))  # 100k: one run of minutes
+        record(measure_sample(size, 1 if size == "100k" else args.repeats))  # 100k: one run of minutes
     columns = list(dict.fromkeys(c for row in rows for c in row))
     print(" | ".join(columns))
     for row in rows:
         print(" | ".join(str(row.get(c, "")) for c in columns))
-    RESULTS.mkdir(exist_ok=True)
-    out = {"machine": platform.platform(), "cpus": __import__("os").cpu_count(), "repeats": args.repeats, "rows": rows}
-    (RESULTS / "network_benchmark.json").write_text(json.dumps(out, indent=2) + "\n")
-
-
-if __name__ == "__main__":
-    main()
 
 
 def sample_network(n_skus: int):
@@ -343,3 +347,7 @@ def sample_network(n_skus: int):
     inputs = PlanInputs(keys, np.round(dem.expected[:, h:]), dates, hours)
     costs = PlanCosts()
     return network_plan.build(data, inputs, planning_bucket("month"), costs), inputs, costs
+
+
+if __name__ == "__main__":
+    main()

@@ -25,6 +25,7 @@ coefficient) triplets, joined into one sparse matrix for HiGHS.
 
 from __future__ import annotations
 
+import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -96,6 +97,25 @@ class NetworkPlan:
     objective: float
     variables: int
     constraints: int
+    # the solved parts, by fingerprint: what a scenario's plan (``plan(..., start=this)``) starts from
+    parts: dict = field(default_factory=dict, repr=False)
+    reused: int = 0  # parts taken unchanged from ``start``
+
+
+@dataclass
+class _Part:
+    values: np.ndarray
+    objective: float
+    structure: str  # the part's shape and sparsity: a basis fits another part of the same structure
+    basis: highspy.HighsBasis
+
+
+def _digest(*arrays) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(b"|")
+    return digest.hexdigest()
 
 
 class _Builder:
@@ -128,10 +148,12 @@ class _Builder:
         self.rows.append((triplets, lo, hi))
         self.row_count += len(rows)
 
-    def solve(self, options: dict | None = None, workers: int = 2) -> tuple[np.ndarray, float]:
+    def solve(self, options: dict | None = None, workers: int = 2, start: NetworkPlan | None = None):
         """Solve the LP, one independent part at a time in ``workers`` threads: variables and rows that share no
         coefficient with another part's form their own LP (plants that share no SKU, component, supplier or
-        lane), which solves faster than the whole and in parallel (HiGHS releases the GIL)."""
+        lane), which solves faster than the whole and in parallel (HiGHS releases the GIL). With ``start`` (the
+        base plan, for a scenario) a part identical to one of its parts is not solved again, and a part of the
+        same shape starts from that part's optimal basis. Returns values, objective, parts, parts reused."""
         triplets = pd.concat([t for t, _, _ in self.rows]) if self.rows else pd.DataFrame(columns=["row", "var"])
         rows, cols = triplets["row"].to_numpy(int), triplets["var"].to_numpy(int)
         matrix = sparse.csc_matrix((triplets["coef"].to_numpy(float), (rows, cols)), shape=(self.row_count, self.count))
@@ -143,16 +165,29 @@ class _Builder:
         col_part, row_part = _parts(matrix, workers)
         values = np.zeros(self.count)
 
-        def solve_part(part: int) -> float:
+        earlier = start.parts if start is not None else {}
+        shapes = {part.structure: part for part in earlier.values()}
+
+        def solve_part(part: int) -> tuple[str, _Part, bool]:
             c, r = np.flatnonzero(col_part == part), np.flatnonzero(row_part == part)
             sub = matrix[:, c][r, :].tocsc()
-            x, objective = _solve_lp(sub, cost[c], lower[c], upper[c], row_lower[r], row_upper[r], options)
-            values[c] = x
-            return objective
+            structure = _digest(np.array(sub.shape), sub.indptr, sub.indices)
+            key = _digest(structure.encode(), sub.data, cost[c], lower[c], upper[c], row_lower[r], row_upper[r])
+            if key in earlier:
+                solved, reused = earlier[key], True
+            else:
+                same = shapes.get(structure)
+                x, objective, basis = _solve_lp(
+                    sub, cost[c], lower[c], upper[c], row_lower[r], row_upper[r], options, same and same.basis
+                )
+                solved, reused = _Part(x, objective, structure, basis), False
+            values[c] = solved.values
+            return key, solved, reused
 
         with ThreadPoolExecutor(max(1, workers)) as pool:
-            objectives = list(pool.map(solve_part, range(int(col_part.max()) + 1 if self.count else 0)))
-        return values, float(sum(objectives))
+            done = list(pool.map(solve_part, range(int(col_part.max()) + 1 if self.count else 0)))
+        parts = {key: part for key, part, _ in done}
+        return values, float(sum(p.objective for p in parts.values())), parts, sum(r for *_, r in done)
 
 
 def _parts(matrix: sparse.csc_matrix, workers: int) -> tuple[np.ndarray, np.ndarray]:
@@ -171,7 +206,7 @@ def _parts(matrix: sparse.csc_matrix, workers: int) -> tuple[np.ndarray, np.ndar
     return part_of[col_label], part_of[row_label]
 
 
-def _solve_lp(matrix, cost, lower, upper, row_lower, row_upper, options) -> tuple[np.ndarray, float]:
+def _solve_lp(matrix, cost, lower, upper, row_lower, row_upper, options, basis=None):
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = matrix.shape[1], matrix.shape[0]
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
@@ -181,15 +216,17 @@ def _solve_lp(matrix, cost, lower, upper, row_lower, row_upper, options) -> tupl
     highs = _Highs()  # the core class: highspy.Highs() prints a banner before output_flag is read
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("random_seed", 0)
-    highs.setOptionValue("threads", 1)  # the parts are the parallelism
     for name, value in (options or {}).items():
         highs.setOptionValue(name, value)
     highs.passModel(lp)
+    if basis is not None:
+        highs.setBasis(basis)
     highs.run()
     status = highs.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         raise RuntimeError(f"network plan LP not solved: {highs.modelStatusToString(status)}")
-    return np.asarray(highs.getSolution().col_value), float(highs.getInfo().objective_function_value)
+    solution = np.asarray(highs.getSolution().col_value)
+    return solution, float(highs.getInfo().objective_function_value), highs.getBasis()
 
 
 def _times(frame: pd.DataFrame, buckets: int) -> pd.DataFrame:
@@ -227,8 +264,11 @@ def _closure(pairs: pd.DataFrame, lanes: pd.DataFrame, start: str, end: str) -> 
         pairs = grown
 
 
-def plan(net: Network, costs: PlanCosts = PlanCosts(), options: dict | None = None) -> NetworkPlan:
-    """The least-cost plan of the whole network over ``net.buckets`` buckets."""
+def plan(
+    net: Network, costs: PlanCosts = PlanCosts(), options: dict | None = None, start: NetworkPlan | None = None
+) -> NetworkPlan:
+    """The least-cost plan of the whole network over ``net.buckets`` buckets; ``start``: a plan of a similar
+    network (the base plan, for a scenario) whose unchanged parts are reused and whose bases start the rest."""
     T = net.buckets
     lp = _Builder()
     unit_cost = net.items.set_index("item_id")["unit_cost"]
@@ -325,7 +365,7 @@ def plan(net: Network, costs: PlanCosts = PlanCosts(), options: dict | None = No
         lane_rows = lane_rows.groupby(["lane_id", "bucket"], as_index=False)["capacity"].min()
         lp.constrain(lane_rows, ["lane_id", "bucket"], [shipped.assign(coef=1.0)], -INF, "capacity")
 
-    values, objective = lp.solve(options)
+    values, objective, parts, reused = lp.solve(options, start=start)
     value = lambda frame: values[frame["var"].to_numpy()]  # noqa: E731 - one short read per block
     hours_used = (
         loads.assign(planned_hours=value(loads) * loads["coef"])
@@ -356,4 +396,6 @@ def plan(net: Network, costs: PlanCosts = PlanCosts(), options: dict | None = No
         objective=objective,
         variables=lp.count,
         constraints=lp.row_count,
+        parts=parts,
+        reused=reused,
     )

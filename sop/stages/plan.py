@@ -375,7 +375,7 @@ def _network_outcomes(data, base_in, inputs, scenarios, cfg: PlanConfig, costs, 
             {
                 "scenario_name": scenario.name,
                 "description": scenario.description,
-                **_network_outcome(net_in, network.plan(net, costs)),
+                **_network_outcome(net_in, network.plan(net, costs, start=base)),
             }
         )
     return rows, solved
