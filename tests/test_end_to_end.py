@@ -661,7 +661,8 @@ def test_make_ui_serves_the_asset_graph_and_a_published_assets_lineage(env):
                 time.sleep(1)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            # tall enough for the plan group's ten assets: the UI lists only the rows in view
+            page = browser.new_page(viewport={"width": 1600, "height": 3000})
             # the plan group's asset graph: every asset of the group by name
             page.goto(f"{base}/locations/sop/asset-groups/plan", wait_until="networkidle")
             page.get_by_text("scenario_comparison").first.wait_for(timeout=90_000)
