@@ -405,6 +405,11 @@ def material_plan(net_in: NetworkInputs, result: NetworkPlan) -> pd.DataFrame:
 STARVED = ["item_id", "node_id", "bucket", "shortage_qty", "starved_skus", "starved_revenue_amount", "shortage_cause"]
 
 
+def _net_price(net: Network) -> pd.Series:
+    """Net price per item, node and bucket of demand: what lost demand there is worth."""
+    return net.demand.groupby(["item_id", "node_id", "bucket"])["net_price"].max().rename("net_price")
+
+
 def _starved(net_in: NetworkInputs, result: NetworkPlan) -> pd.DataFrame:
     """Component shortages: the lost demand of a SKU, moved back by its lane's transit to the bucket its plant
     would have made it, times what a unit takes of each bought component that ran out there (no stock left, and
@@ -416,7 +421,7 @@ def _starved(net_in: NetworkInputs, result: NetworkPlan) -> pd.DataFrame:
     lost = result.short[result.short["qty"] > TOLERANCE]
     if lost.empty or net.bom.empty:
         return pd.DataFrame(columns=STARVED)
-    price = net.demand.groupby(["item_id", "node_id", "bucket"])["net_price"].max().rename("net_price")
+    price = _net_price(net)
     lost = lost.join(price, on=keys).assign(revenue=lambda f: f["qty"] * f["net_price"].fillna(0.0))
     # the plants serving each location, and how long the goods take
     routes = net.routings[["item_id", "plant_id"]].drop_duplicates()
@@ -585,7 +590,7 @@ def _lane_exceptions(net_in: NetworkInputs, result: NetworkPlan, dates) -> list[
     shipped = result.shipped.groupby(["lane_id", "ship_bucket", "arrival_bucket"], as_index=False)["qty"].sum()
     full = shipped.merge(capped[["lane_id", "to_node", "capacity"]], on="lane_id")
     full = full[full["qty"] >= full["capacity"] - TOLERANCE]
-    price = net.demand.groupby(["item_id", "node_id", "bucket"])["net_price"].max().rename("net_price")
+    price = _net_price(net)
     lost = result.short[result.short["qty"] > TOLERANCE].join(price, on=["item_id", "node_id", "bucket"])
     hit = full.merge(lost, left_on=["to_node", "arrival_bucket"], right_on=["node_id", "bucket"])
     rows = []

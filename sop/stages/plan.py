@@ -294,7 +294,8 @@ def run_scenarios(
             data, base_in, inputs, scenarios, cfg, costs, with_lead_time, cycle_id, left_out, bool(trial_run_id)
         )
     else:
-        base = solve(inputs, costs, start=_solved_base.get(cycle_id))
+        cached = _solved_base.get(cycle_id)  # a network plan's entry is no start for the single-echelon LP
+        base = solve(inputs, costs, start=cached if isinstance(cached, PlanResult) else None)
         solved = len(base.parts) - base.reused
         rows = [{"scenario_name": "base", "description": "The cycle's plan as published.", **outcome(inputs, base)}]
         for scenario in scenarios:
