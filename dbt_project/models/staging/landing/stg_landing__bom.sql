@@ -5,7 +5,7 @@ with source as (
 renamed as (
     select
         -- one id per line: its key, an empty valid_from spelled as such (a key column may be empty)
-        parent_id || '|' || component_id || '|' || plant_id || '|' || coalesce(cast(valid_from as varchar), 'always')
+        parent_id || '|' || component_id || '|' || plant_id || '|' || coalesce(cast(valid_from as {{ dbt.type_string() }}), 'always')
             as bom_line_id,
         parent_id,
         component_id,
