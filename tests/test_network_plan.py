@@ -7,6 +7,7 @@ import pytest
 
 from sop.planning.network import COLUMNS, Network, plan
 from sop.planning.network_heuristic import heuristic_plan, plan_cost
+from sop.planning.network_split import plan_network
 from sop.planning.supply_plan import PlanCosts
 
 T = 8
@@ -116,12 +117,13 @@ def _sum(frame: pd.DataFrame, keys: list[str], rename: dict | None = None) -> pd
     return frame.groupby(keys)["qty"].sum() if len(frame) else pd.Series(dtype=float)
 
 
-PLANNERS = {"lp": plan, "heuristic": heuristic_plan}
+# the whole LP, the same network planned in two chunks (sop/planning/network_split.py), the heuristic
+PLANNERS = {"lp": plan, "chunks": lambda net: plan_network(net, chunks=2), "heuristic": heuristic_plan}
 
 
 @pytest.fixture(scope="module", params=[(seed, planner) for seed in (1, 2, 3) for planner in PLANNERS])
 def solved(request):
-    """Each random network planned by the LP and by the sequential heuristic: both must be feasible."""
+    """Each random network planned by the LP, in chunks and by the sequential heuristic: all must be feasible."""
     seed, planner = request.param
     net = random_network(seed)
     return net, PLANNERS[planner](net)
@@ -273,3 +275,27 @@ def test_a_network_of_independent_parts_plans_each_part_as_alone():
     alone = pd.concat([first.made, second.made]).set_index(["routing_id", "bucket"])["qty"]
     assert made.sum() == pytest.approx(alone.sum(), rel=1e-6)
     assert together.variables == first.variables + second.variables
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_a_network_planned_in_chunks_costs_its_own_plan_and_never_less_than_the_whole_lp(seed):
+    """The chunks' plans added up cost what their objectives say, at least the whole LP's optimum; one chunk is
+    the whole LP itself."""
+    net = random_network(seed)
+    whole, chunked = plan(net), plan_network(net, chunks=2)
+    assert plan_cost(net, chunked) == pytest.approx(chunked.objective, rel=1e-6)
+    assert chunked.objective >= whole.objective - 1e-6
+    assert chunked.short["qty"].sum() < net.demand["qty"].sum()  # a real plan
+    assert plan_network(net, chunks=1).objective == whole.objective
+
+
+def test_chunks_of_a_network_with_room_to_spare_plan_what_the_whole_lp_plans():
+    """No shared capacity or stock binds: fixed shares cost nothing, the chunks' plan costs the whole optimum."""
+    net = random_network(7)
+    net.resources["hours"] = 1e5
+    net.sources["max_qty"] = 1e6
+    net.lanes["capacity"] = np.nan
+    net.opening = pd.concat(
+        [net.opening, pd.DataFrame({"item_id": ["C1", "C2", "C3"] * 2, "node_id": ["P1"] * 3 + ["P2"] * 3, "qty": 1e4})]
+    )
+    assert plan_network(net, chunks=2).objective == pytest.approx(plan(net).objective, rel=1e-9)

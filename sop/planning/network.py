@@ -265,10 +265,15 @@ def _closure(pairs: pd.DataFrame, lanes: pd.DataFrame, start: str, end: str) -> 
 
 
 def plan(
-    net: Network, costs: PlanCosts = PlanCosts(), options: dict | None = None, start: NetworkPlan | None = None
+    net: Network,
+    costs: PlanCosts = PlanCosts(),
+    options: dict | None = None,
+    start: NetworkPlan | None = None,
+    workers: int = 2,
 ) -> NetworkPlan:
     """The least-cost plan of the whole network over ``net.buckets`` buckets; ``start``: a plan of a similar
-    network (the base plan, for a scenario) whose unchanged parts are reused and whose bases start the rest."""
+    network (the base plan, for a scenario) whose unchanged parts are reused and whose bases start the rest;
+    ``workers``: threads solving its independent parts."""
     T = net.buckets
     lp = _Builder()
     unit_cost = net.items.set_index("item_id")["unit_cost"]
@@ -365,7 +370,7 @@ def plan(
         lane_rows = lane_rows.groupby(["lane_id", "bucket"], as_index=False)["capacity"].min()
         lp.constrain(lane_rows, ["lane_id", "bucket"], [shipped.assign(coef=1.0)], -INF, "capacity")
 
-    values, objective, parts, reused = lp.solve(options, start=start)
+    values, objective, parts, reused = lp.solve(options, workers, start)
     value = lambda frame: values[frame["var"].to_numpy()]  # noqa: E731 - one short read per block
     hours_used = (
         loads.assign(planned_hours=value(loads) * loads["coef"])

@@ -11,8 +11,8 @@ import pandas as pd
 from scipy.stats import norm
 
 from sop.buckets import DAYS_PER_MONTH, Bucket, planning_bucket
-from sop.planning import network
 from sop.planning.network_scenarios import apply_network, needs_network
+from sop.planning.network_split import plan_network
 from sop.planning.scenarios import apply, change_buckets, compared, known_values, load_all, markdown_table, outcome
 from sop.planning.supply_plan import PlanCosts, PlanInputs, PlanResult, solve
 from sop.stages import network_plan
@@ -234,7 +234,7 @@ def _run_network(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig,
     purchase and transfer plans."""
     costs = cfg.costs.per_bucket(cfg.bucket.months)
     net_in = network_plan.load(con, inputs, cfg.bucket, costs)
-    result = network.plan(net_in.network, costs)
+    result = plan_network(net_in.network, costs)
     _solved_base.clear()  # the scenario stage that follows in this process starts from it
     _solved_base[cycle_id] = (network_plan.fingerprint(net_in.network), result)
     tables = network_plan.tables(net_in, result)
@@ -350,7 +350,7 @@ def _network_outcomes(data, base_in, inputs, scenarios, cfg: PlanConfig, costs, 
     if isinstance(cached, tuple) and cached[0] == fingerprint:
         base, solved = cached[1], 0
     else:
-        base, solved = network.plan(base_in.network, costs), 1
+        base, solved = plan_network(base_in.network, costs), 1
     rows = [
         {"scenario_name": "base", "description": "The cycle's plan as published.", **_network_outcome(base_in, base)}
     ]
@@ -376,7 +376,7 @@ def _network_outcomes(data, base_in, inputs, scenarios, cfg: PlanConfig, costs, 
             {
                 "scenario_name": scenario.name,
                 "description": scenario.description,
-                **_network_outcome(net_in, network.plan(net, costs, start=base)),
+                **_network_outcome(net_in, plan_network(net, costs, start=base)),
             }
         )
     return rows, solved
