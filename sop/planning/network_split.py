@@ -9,8 +9,9 @@ together are a plan of the whole network that balances every item at every node 
 every capacity, at the sum of their costs: never below the whole LP's optimum, above it by what fixed shares
 keep from moving (measured against the whole LP in benchmarks/network_benchmark.py).
 
-Chunks are dealt round-robin from the finished items sorted by the resources they are made on and by demand,
-so that each is a miniature of the whole. The first shares follow need: each chunk's demand exploded through
+Chunks are dealt round-robin from the finished items sorted by the resources they are made on (then by id, not
+by demand: a scenario that changes demand keeps the base's chunks and starts each from its basis), so that
+each is a miniature of the whole. The first shares follow need: each chunk's demand exploded through
 routings and BOMs to each resource, each shared item at each plant and each lane. Then the capacity a chunk
 left unused goes to the chunks that used all of theirs, and those are planned again: every chunk keeps at
 least what it used, so its first plan still fits and no chunk's plan can cost more than before.
@@ -77,8 +78,10 @@ def plan_network(
 
 
 def _owners(net: Network, chunks: int) -> pd.Series:
-    """Finished item -> its chunk: dealt round-robin from the items sorted by the resources that make them,
-    then by demand (largest first), then by id, so each chunk holds a like share of every kind of item."""
+    """Finished item -> its chunk: dealt round-robin from the items sorted by the resources that make them, then
+    by id, so each chunk holds a like share of every kind of item. Not by demand: at 100k series a demand
+    scenario then keeps the base's chunks and starts each from its basis (68.6 s instead of 187 s), and the base
+    cost no more (208.28M against 208.29M EUR)."""
     components = set(net.bom["component_id"])
     finished = pd.Index(
         pd.concat(
@@ -94,16 +97,8 @@ def _owners(net: Network, chunks: int) -> pd.Series:
     finished = finished[~finished.isin(components)]
     made_on = net.routings[["routing_id", "item_id"]].merge(net.routing_resources, on="routing_id")
     kind = made_on.groupby("item_id")["resource_id"].agg(lambda r: "|".join(sorted(set(r))))
-    volume = net.demand.groupby("item_id")["qty"].sum()
-    order = pd.DataFrame(
-        {"kind": kind.reindex(finished).fillna("").to_numpy(), "volume": volume.reindex(finished).fillna(0).to_numpy()},
-        index=finished,
-    )
-    order = (
-        order.rename_axis("item_id")
-        .reset_index()
-        .sort_values(["kind", "volume", "item_id"], ascending=[True, False, True], kind="stable")
-    )
+    order = pd.DataFrame({"item_id": finished, "kind": kind.reindex(finished).fillna("").to_numpy()})
+    order = order.sort_values(["kind", "item_id"], kind="stable")
     return pd.Series(np.arange(len(order)) % max(1, chunks), index=order["item_id"].to_numpy(), name="chunk")
 
 
