@@ -299,3 +299,15 @@ def test_chunks_of_a_network_with_room_to_spare_plan_what_the_whole_lp_plans():
         [net.opening, pd.DataFrame({"item_id": ["C1", "C2", "C3"] * 2, "node_id": ["P1"] * 3 + ["P2"] * 3, "qty": 1e4})]
     )
     assert plan_network(net, chunks=2).objective == pytest.approx(plan(net).objective, rel=1e-9)
+
+
+def test_a_component_also_sold_is_planned_once_across_chunks():
+    """A component with demand of its own (a spare part) is in every chunk: its demand is planned once."""
+    net = random_network(3)
+    spare = pd.DataFrame({"item_id": "C1", "node_id": "P1", "bucket": range(2, T), "qty": 7.0, "net_price": 2.0})
+    net.demand = pd.concat([net.demand, spare], ignore_index=True)
+    out = plan_network(net, chunks=2)
+    test_every_item_balances_at_every_node_and_bucket((net, out))
+    sold = out.short[out.short["item_id"] == "C1"]
+    assert len(sold) == T - 2 and (sold["qty"] <= 7.0 + 1e-7).all()
+    assert out.objective >= plan(net).objective - 1e-6

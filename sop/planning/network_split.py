@@ -174,7 +174,8 @@ class _Split:
         minimum = net.sources.merge(self.source_share[self.source_share["chunk"] == k], on="source_id", how="left")
         return replace(
             net,
-            demand=own(net.demand),
+            # an item both sold and consumed (a spare part) is shared: its demand is planned in chunk 0 alone
+            demand=own(net.demand) if k == 0 else net.demand[net.demand["item_id"].isin(owner.index[owner == k])],
             routings=routings,
             routing_resources=net.routing_resources[net.routing_resources["routing_id"].isin(routings["routing_id"])],
             resources=net.resources.drop(columns="hours").merge(hours, on=["resource_id", "bucket"]),
