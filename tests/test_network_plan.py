@@ -223,15 +223,20 @@ def test_the_bom_is_consumed_exactly_and_the_postponed_intermediate_feeds_both_s
     assert made.get("I1", 0) > 0  # demand for F1 and F2 is met through it
 
 
-def test_demand_is_met_whenever_the_network_can_and_costs_follow_the_rates():
-    """Ample capacity and stock, no lead-time trap: nothing short, and the objective is the plan's own costs."""
-    net = random_network(7)
+def _with_room_to_spare(net: Network) -> Network:
+    """``net`` with hours, supplier and lane capacity and component stock far above any need."""
     net.resources["hours"] = 1e5
     net.sources["max_qty"] = 1e6
     net.lanes["capacity"] = np.nan
     net.opening = pd.concat(
         [net.opening, pd.DataFrame({"item_id": ["C1", "C2", "C3"] * 2, "node_id": ["P1"] * 3 + ["P2"] * 3, "qty": 1e4})]
     )
+    return net
+
+
+def test_demand_is_met_whenever_the_network_can_and_costs_follow_the_rates():
+    """Ample capacity and stock, no lead-time trap: nothing short, and the objective is the plan's own costs."""
+    net = _with_room_to_spare(random_network(7))
     net.demand = net.demand[net.demand["bucket"] >= 2]  # transit (at most 1 bucket) can reach every DC in time
     out = plan(net)
     assert out.short["qty"].sum() == pytest.approx(0.0, abs=1e-6)
@@ -291,13 +296,7 @@ def test_a_network_planned_in_chunks_costs_its_own_plan_and_never_less_than_the_
 
 def test_chunks_of_a_network_with_room_to_spare_plan_what_the_whole_lp_plans():
     """No shared capacity or stock binds: fixed shares cost nothing, the chunks' plan costs the whole optimum."""
-    net = random_network(7)
-    net.resources["hours"] = 1e5
-    net.sources["max_qty"] = 1e6
-    net.lanes["capacity"] = np.nan
-    net.opening = pd.concat(
-        [net.opening, pd.DataFrame({"item_id": ["C1", "C2", "C3"] * 2, "node_id": ["P1"] * 3 + ["P2"] * 3, "qty": 1e4})]
-    )
+    net = _with_room_to_spare(random_network(7))
     assert plan_network(net, chunks=2).objective == pytest.approx(plan(net).objective, rel=1e-9)
 
 

@@ -111,7 +111,6 @@ class _Split:
         need = _needs(net, owner)
         by_demand = need["demand"].groupby("chunk")["qty"].sum().reindex(range(self.chunks)).fillna(0)
         fallback = by_demand / by_demand.sum() if by_demand.sum() > 0 else pd.Series(1 / self.chunks, by_demand.index)
-        self.fallback = fallback
         shared_pairs = pd.concat(
             [f[["item_id", "node_id"]] for f in (net.opening, net.in_transit, net.safety_stock)]
         ).drop_duplicates()
