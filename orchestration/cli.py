@@ -253,6 +253,192 @@ def scenario(
     console.print(table)
 
 
+decide = typer.Typer(
+    help="Record a decision of the S&OP meeting for a cycle (into $SOP_DECISIONS_DIR, default $SOP_HOME/decisions): "
+    "each is checked against what the cycle published, then recorded through Dagster (the record_decisions job).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(decide, name="decide")
+
+BY_HELP = "Who decides (default: the OS user)."
+
+
+def _record(cycle: str, entry: dict) -> dict:
+    """Append ``entry`` to the cycle's decision file, check every decision, record them (a Dagster run). A refused
+    decision is taken out of the file again and named with its file, row and field."""
+    import getpass
+    from datetime import UTC, datetime
+
+    import yaml
+
+    from sop.decisions import DecisionError, load_file
+    from sop.settings import decisions_dir
+    from sop.stages.decisions import checked
+
+    paths = export_environment()
+    entry = {"cycle": cycle, **{k: v for k, v in entry.items() if v is not None}}
+    entry.setdefault("by", getpass.getuser())
+    entry.setdefault("at", datetime.now(UTC).replace(tzinfo=None, microsecond=0).isoformat())
+    folder = decisions_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{cycle}.yaml"
+    before = path.read_text() if path.exists() else None
+    path.write_text((before or "") + yaml.safe_dump([entry], sort_keys=False, allow_unicode=True))
+    try:
+        load_file(path)
+        checked(paths)
+    except DecisionError as e:
+        if before is None:
+            path.unlink()
+        else:
+            path.write_text(before)
+        console.print(f"[red]Refused[/red]: {e}", soft_wrap=True, highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"Recorded in {path}: {entry['kind']} for cycle {cycle} by {entry['by']}.")
+    summary = _run(cycle, job="record_decisions", what="Decisions")
+    _print_plan_status(summary["paths"], cycle)
+    return summary
+
+
+def _print_plan_status(paths, cycle: str | None = None, last: int = 10) -> None:
+    import duckdb
+
+    if not paths.publish_db.exists():
+        return
+    with duckdb.connect(str(paths.publish_db), read_only=True) as con:
+        known = con.execute(
+            "select count(*) from information_schema.tables where table_name = 'plan_status'"
+        ).fetchone()[0]
+        if not known:
+            return
+        rows = con.execute(
+            "select cycle_id, plan_version, status, adopted_scenario, decided_by, decided_at, reason from plan_status "
+            "where cycle_id = coalesce(?, cycle_id) order by cycle_id desc, plan_version desc limit ?",
+            [cycle, last],
+        ).fetchall()
+    table = Table("cycle", "version", "status", "scenario", "decided by", "at (UTC)", "why", title="Plan status")
+    for c, v, status, scenario, by, at, why in rows:
+        colour = {"approved": "green", "sent_back": "red"}.get(status, "yellow")
+        shown = f"[{colour}]{status}[/{colour}]"
+        table.add_row(c, str(v), shown, scenario or "", by or "", str(at or "")[:16], why or "")
+    console.print(table)
+
+
+@app.command()
+def approve(
+    cycle: str = typer.Argument(..., help="Cycle, YYYY-MM.", callback=_cycle),
+    version: int = typer.Option(..., min=1, help="The plan version approved (sop status lists them)."),
+    reason: str = typer.Option(..., help="Why: the meeting, what it weighed."),
+    by: str = typer.Option(None, help=BY_HELP),
+) -> None:
+    """Approve a published version as the cycle's plan: the cycle is closed, its version is what
+    <table>_approved and <table>_current show, and the next cycle compares with it and keeps its frozen window."""
+    _record(cycle, {"kind": "approve", "version": version, "by": by, "reason": reason})
+
+
+@decide.command("send-back")
+def send_back(
+    cycle: str = typer.Argument(..., help="Cycle, YYYY-MM.", callback=_cycle),
+    version: int = typer.Option(..., min=1, help="The plan version sent back."),
+    reason: str = typer.Option(..., help="Why, and what the next version must change."),
+    by: str = typer.Option(None, help=BY_HELP),
+) -> None:
+    """Send a version back: it is not approved; the cycle stays open for a new version."""
+    _record(cycle, {"kind": "send_back", "version": version, "by": by, "reason": reason})
+
+
+@decide.command("adopt")
+def adopt(
+    cycle: str = typer.Argument(..., help="Cycle, YYYY-MM.", callback=_cycle),
+    scenario: str = typer.Option(..., help="A scenario the cycle compared (scenario_comparison)."),
+    reason: str = typer.Option(..., help="Why the meeting takes it."),
+    by: str = typer.Option(None, help=BY_HELP),
+) -> None:
+    """Adopt a scenario as the cycle's plan, then run the cycle: it publishes a new proposed version whose plan
+    is the scenario's."""
+    summary = _record(cycle, {"kind": "adopt_scenario", "scenario": scenario, "by": by, "reason": reason})
+    _print_summary(_run(summary["cycle"]))
+
+
+@decide.command("accept")
+def accept(
+    cycle: str = typer.Argument(..., help="Cycle, YYYY-MM.", callback=_cycle),
+    exception: str = typer.Option(..., help="The exception's id (plan_exceptions.exception_id)."),
+    owner: str = typer.Option(..., help="Who owns it until it is resolved."),
+    due: str = typer.Option(..., help="When it is due to be resolved by (YYYY-MM-DD)."),
+    reason: str = typer.Option(..., help="Why it is accepted."),
+    by: str = typer.Option(None, help=BY_HELP),
+) -> None:
+    """Accept an exception of the cycle's plan, with its owner and due date."""
+    _record(
+        cycle,
+        {"kind": "accept_exception", "exception_id": exception, "owner": owner, "due": due, "by": by, "reason": reason},
+    )
+
+
+@decide.command("request")
+def request(
+    cycle: str = typer.Argument(..., help="Cycle, YYYY-MM.", callback=_cycle),
+    change: str = typer.Option(..., help="override, capacity or expedite."),
+    reason: str = typer.Option(..., help="Why."),
+    month: str = typer.Option(None, help="override: the month (YYYY-MM)."),
+    qty: float = typer.Option(None, help="override: units for the month and scope."),
+    pct: float = typer.Option(None, help="override: percent change of the forecast (15 = +15%)."),
+    sku: str = typer.Option(None, help="override: SKU."),
+    location: str = typer.Option(None, help="override: location."),
+    family: str = typer.Option(None, help="override: family."),
+    region: str = typer.Option(None, help="override: region."),
+    resource: str = typer.Option(None, help="capacity: the resource (line or crew)."),
+    extra_hours: float = typer.Option(None, help="capacity: hours added per bucket."),
+    from_month: str = typer.Option(None, "--from", help="capacity: first month (YYYY-MM)."),
+    to_month: str = typer.Option(None, "--to", help="capacity: last month (YYYY-MM)."),
+    supplier: str = typer.Option(None, help="expedite: the supplier."),
+    item: str = typer.Option(None, help="expedite: the item (default: everything it delivers)."),
+    months: int = typer.Option(None, help="expedite: months sooner."),
+    exception: str = typer.Option(None, help="The exception it answers (plan_exceptions.exception_id)."),
+    by: str = typer.Option(None, help=BY_HELP),
+) -> None:
+    """Ask for a change the next run takes in: an override, extra capacity or a supplier expedite."""
+    _record(
+        cycle,
+        {
+            "kind": "request_change",
+            "change": change,
+            "exception_id": exception,
+            "sku_id": sku,
+            "location_id": location,
+            "family_id": family,
+            "region": region,
+            "month": month,
+            "qty": qty,
+            "pct": pct,
+            "resource_id": resource,
+            "extra_hours": extra_hours,
+            "from": from_month,
+            "to": to_month,
+            "supplier_id": supplier,
+            "item_id": item,
+            "months": months,
+            "by": by,
+            "reason": reason,
+        },  # fmt: skip
+    )
+
+
+@decide.command("unfreeze")
+def unfreeze(
+    cycle: str = typer.Argument(..., help="Cycle, YYYY-MM.", callback=_cycle),
+    from_month: str = typer.Option(..., "--from", help="First month (YYYY-MM) the next run may change."),
+    to_month: str = typer.Option(..., "--to", help="Last month (YYYY-MM)."),
+    reason: str = typer.Option(..., help="Why the frozen plan may move."),
+    sku: str = typer.Option(None, help="Only this SKU's production, purchases and transfers."),
+    by: str = typer.Option(None, help=BY_HELP),
+) -> None:
+    """Let the next run change the approved plan inside the frozen window (production, purchases, transfers)."""
+    _record(cycle, {"kind": "unfreeze", "from": from_month, "to": to_month, "sku_id": sku, "by": by, "reason": reason})
+
+
 # real data sets: name -> (adapter module in sop.adapters, folder under ../shared/data, planning bucket);
 # SupplyGraph is planned in weeks: seven months of history are 30 weeks to learn from
 REAL_DATA = {"m5": ("m5", "m5_subset", "month"), "supplygraph": ("supplygraph", "supplygraph", "week")}
@@ -345,6 +531,7 @@ def status(last: int = typer.Option(10, min=1, help="How many cycles' runs and p
     for r in rows:
         table.add_row(r[0], str(r[1]), str(r[2])[:19], r[3][:8], str(r[4]))
     console.print(table)
+    _print_plan_status(paths, last=last)
 
 
 def _run(

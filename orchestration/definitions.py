@@ -6,10 +6,17 @@ from sop.settings import DBT_PROJECT_DIR, dbt_executable, export_environment
 
 export_environment()  # before anything reads SOP_HOME / SOP_WAREHOUSE (dbt's profile does)
 
+from orchestration.decisions.assets import decisions  # noqa: E402
 from orchestration.forecast.assets import demand_forecast  # noqa: E402
 from orchestration.ingest.assets import raw_assets  # noqa: E402
 from orchestration.ingest.sensors import build_landing_sensor  # noqa: E402
-from orchestration.jobs import landing_ingest, monthly_cycle_schedule, scenario_trial, sop_cycle  # noqa: E402
+from orchestration.jobs import (  # noqa: E402
+    landing_ingest,
+    monthly_cycle_schedule,
+    record_decisions,
+    scenario_trial,
+    sop_cycle,
+)
 from orchestration.monitoring.freshness import freshness_checks, freshness_sensor  # noqa: E402
 from orchestration.monitoring.sensors import failed_runs_sensor  # noqa: E402
 from orchestration.plan.assets import scenario_comparison, scenario_trials, supply_plan  # noqa: E402
@@ -40,6 +47,7 @@ defs = dg.Definitions(
         validation_results,
         quarantine,
         dbt_history_models,
+        decisions,
         demand_forecast,
         dbt_post_forecast_models,
         supply_plan,
@@ -50,7 +58,7 @@ defs = dg.Definitions(
         executive_pack,
     ],
     asset_checks=[*gx_checks, freshness_checks],
-    jobs=[sop_cycle, landing_ingest, scenario_trial],
+    jobs=[sop_cycle, landing_ingest, scenario_trial, record_decisions],
     schedules=[monthly_cycle_schedule],
     sensors=[build_landing_sensor(landing_ingest), failed_runs_sensor, freshness_sensor],
     resources={

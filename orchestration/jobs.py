@@ -9,6 +9,7 @@ from orchestration.partitions import cycle_partitions
 # the freshness sensor's question, not a step of a cycle (a backfilled past cycle would fail them all).
 # Scenario trials (`sop scenario`) are planned on demand against a cycle that already ran, never as its step.
 TRIALS = dg.AssetSelection.assets(["planning", "scenario_trials"])
+DECISIONS = dg.AssetSelection.groups("decisions")
 CYCLE_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.checks(freshness_checks) - TRIALS
 
 
@@ -48,4 +49,12 @@ scenario_trial = _monthly_job(
     "scenario_trial",
     TRIALS,
     "Plan scenario files against a cycle's base plan, outside the cycle (nothing is published).",
+)
+
+# The meeting's decisions recorded (`sop decide`, `sop approve`): checked, into the warehouse and the BI store's
+# plan_status, decision_log and views, without planning anything (the cycle's run takes them in too).
+record_decisions = _monthly_job(
+    "record_decisions",
+    DECISIONS,
+    "Check and record the S&OP meeting's decision files: plan status, decision log, approved views.",
 )

@@ -17,6 +17,12 @@ def scenarios_dir() -> Path:
     return Path(os.environ.get("SOP_SCENARIOS_DIR") or PROJECT_ROOT / "scenarios").resolve()
 
 
+def decisions_dir() -> Path:
+    """The S&OP meeting's decision files (sop/decisions.py): ``SOP_DECISIONS_DIR``, default ``$SOP_HOME/decisions``
+    (point it at a folder in git to version them like the scenarios)."""
+    return Path(os.environ.get("SOP_DECISIONS_DIR") or sop_home() / "decisions").resolve()
+
+
 # A cycle's dbt command. dbt's unit tests check a model's SQL, not a cycle's data: `make test` runs them
 # (tests/test_dbt.py), a cycle does not (3 s of a 10k-series cycle). Data tests run every cycle (asset checks).
 DBT_BUILD = ("build", "--exclude-resource-type", "unit_test")

@@ -21,6 +21,7 @@ PLAN_TABLES = {
     "material shortage), sized in units and EUR; plan_exceptions rates and ranks them.",
 }
 PLAN_INPUTS = [
+    ["decisions", "decision_log"],  # an adopted scenario, change requests, what the frozen window may change
     ["marts", "fct_consensus_demand"],
     ["marts", "fct_forecast_series_errors"],
     ["marts", "fct_inventory_history"],

@@ -25,7 +25,7 @@ import duckdb
 
 from sop.buckets import planning_bucket
 from sop.settings import DBT_PROJECT_DIR, Paths
-from sop.stages import publish_postgres
+from sop.stages import decisions, publish_postgres
 from sop.warehouse import add_new_columns
 
 # Columns every published row carries on top of the warehouse relation's columns, and what they mean.
@@ -94,6 +94,7 @@ def run(
             if postgres:  # before the swap: a failure there leaves every store as it was
                 publish_postgres.publish(con, *postgres, list(PUBLISHED), cycle_id, summary["plan_version"])
             _write_parquet(con, staging / "parquet", cycle_id, summary["plan_version"])
+            decisions.write_status_parquet(con, paths)
             con.execute("checkpoint")
         (staging / MARKER).write_text(json.dumps({"cycle_id": cycle_id, "plan_version": summary["plan_version"]}))
     except BaseException:
@@ -147,12 +148,16 @@ def _build(con, wh, paths: Paths, cycle_id: str, run_id: str, published_at, buck
     )
     con.execute("alter table publish_log add column if not exists planning_bucket varchar")
     con.execute("alter table publish_log add column if not exists accepted_incomplete varchar")
+    con.execute("alter table publish_log add column if not exists adopted_scenario varchar")
+    adopted = adopted_scenario(wh, cycle_id)
     for table, n in counts.items():
         con.execute(
             "insert into publish_log (cycle_id, plan_version, run_id, published_at, code_version, table_name, "
-            "row_count, planning_bucket, accepted_incomplete) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [cycle_id, plan_version, run_id, published_at, code, table, n, bucket, ",".join(accepted) or None],
+            "row_count, planning_bucket, accepted_incomplete, adopted_scenario) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [cycle_id, plan_version, run_id, published_at, code, table, n, bucket, ",".join(accepted) or None, adopted],
         )
+    # the new version is proposed; earlier decisions keep their verdicts (plan_status, decision_log, the views)
+    decisions.write_status(con, decision_log(wh), list(PUBLISHED))
     columns = {
         table: con.execute(f"select column_name, column_type from (describe {table})").fetchall() for table in PUBLISHED
     }
@@ -166,6 +171,27 @@ def _build(con, wh, paths: Paths, cycle_id: str, run_id: str, published_at, buck
     }
     # each table's columns as the data dictionary has them: name, type, description
     return {"plan_version": plan_version, "planning_bucket": bucket, "rows": counts, "columns": described}
+
+
+def decision_log(wh: duckdb.DuckDBPyConnection):
+    """The decisions the cycle's decisions step recorded (none before the first)."""
+    known = wh.execute(
+        "select count(*) from information_schema.tables where table_schema = 'decisions' "
+        "and table_name = 'decision_log'"
+    ).fetchone()[0]
+    return wh.execute("select * from decisions.decision_log").df() if known else decisions.empty_log()
+
+
+def adopted_scenario(wh: duckdb.DuckDBPyConnection, cycle_id: str) -> str | None:
+    """The scenario whose plan the cycle's plan stage made (planning.adopted_scenario), if any."""
+    known = wh.execute(
+        "select count(*) from information_schema.tables where table_schema = 'planning' "
+        "and table_name = 'adopted_scenario'"
+    ).fetchone()[0]
+    if not known:
+        return None
+    row = wh.execute("select scenario_name from planning.adopted_scenario where cycle_id = ?", [cycle_id]).fetchone()
+    return row[0] if row else None
 
 
 STAGING = ".staging"
