@@ -175,7 +175,7 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig | None = 
         revenue_amount=plan["demand_met_qty"] * plan["net_price_amount"],
         inventory_value_amount=plan["closing_inventory_qty"] * plan["unit_cost_amount"],
         bucket_date=pd.to_datetime(plan["bucket_date"]).dt.date,
-    ).drop(columns=["plant_id", "resource_id", "units_per_hour", "net_price_amount", "unit_cost_amount"])
+    ).drop(columns=["plant_id", "resource_id", "units_per_hour"])
     supply = plan.assign(
         planned_hours=np.where(plan["units_per_hour"] > 0, plan["planned_supply_qty"] / plan["units_per_hour"], 0.0),
         bucket_date=pd.to_datetime(plan["bucket_date"]).dt.date,
@@ -244,7 +244,7 @@ def _run_network(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig,
         revenue_amount=plan["demand_met_qty"] * plan["net_price_amount"],
         inventory_value_amount=plan["closing_inventory_qty"] * plan["unit_cost_amount"],
         bucket_date=pd.to_datetime(plan["bucket_date"]).dt.date,
-    ).drop(columns=["net_price_amount", "unit_cost_amount"])
+    )
     return {
         **_write(con, cycle_id, cfg, inputs, tables, result.variables, result.constraints, result.objective),
         "network": True,

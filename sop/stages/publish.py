@@ -55,12 +55,15 @@ PUBLISHED = {
     "scenario_comparison": "planning.scenario_comparison",
     "override_value_added": "marts.fct_override_value_added",
     "override_audit": "marts.fct_override_audit",
+    "plan_changes": "marts.fct_plan_changes",  # against the last approved plan, attributed to causes
+    "exception_status": "marts.fct_exception_status",  # exceptions across cycles: status, owner, age
 }
 # a plan without problems has no exceptions; every other table empty means the cycle was not planned
 # and a cycle may have no overrides to audit, or none from earlier cycles to score; a data set without a supply
-# network has no material, purchase or transfer plan
+# network has no material, purchase or transfer plan; a cycle before the first approval has no approved plan to
+# compare with
 MAY_BE_EMPTY = {"plan_exceptions", "override_value_added", "override_audit", "material_plan", "purchase_plan",
-                "transfer_plan"}  # fmt: skip
+                "transfer_plan", "plan_changes", "exception_status"}  # fmt: skip
 
 
 def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
