@@ -47,8 +47,8 @@ def refused(tmp_path, *rows: str, state: Published | None = None) -> str:
     ],
 )  # fmt: skip
 def test_a_malformed_decision_names_its_file_row_and_field(tmp_path, row, field, said):
-    path = write(tmp_path / "d.yaml", f"- {{kind: send_back, cycle: 2026-01, version: 1, at: 2026-01-19T10:00:00, {WHO}}}\n"
-                 f"- {{{row}, {WHO}}}\n")  # fmt: skip
+    first = f"- {{kind: send_back, cycle: 2026-01, version: 1, at: 2026-01-19T10:00:00, {WHO}}}\n"
+    path = write(tmp_path / "d.yaml", first + f"- {{{row}, {WHO}}}\n")
     with pytest.raises(DecisionError) as e:
         load_file(path)
     assert f"{path}, row 2, field {field}:" in str(e.value) and said in str(e.value), str(e.value)
