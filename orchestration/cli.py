@@ -483,7 +483,41 @@ def demo(
         f"{data} data written to {paths.landing} ({time.perf_counter() - started:.1f}s); "
         f"cycle {cycle}, planned in {name}s"
     )
-    _print_summary(_run(cycle))
+    summary = _run(cycle)
+    _print_summary(summary)
+    _approve_as_the_meeting_would(summary)
+
+
+def _approve_as_the_meeting_would(summary: dict) -> None:
+    """The demo approves the version it published, as a planner does after the executive meeting (once: a rerun's
+    version of an approved cycle stays superseded), and says so."""
+    import duckdb
+
+    paths, cycle = summary["paths"], summary["cycle"]
+    with duckdb.connect(str(paths.publish_db), read_only=True) as con:
+        version = con.execute("select max(plan_version) from publish_log where cycle_id = ?", [cycle]).fetchone()[0]
+        approved = con.execute(
+            "select plan_version, decided_by, decided_at from plan_status where cycle_id = ? and status = 'approved'",
+            [cycle],
+        ).fetchone()
+    if approved:
+        console.print(
+            f"Cycle {cycle} was approved before (version {approved[0]} by {approved[1]} at "
+            f"{str(approved[2])[:16]} UTC): version {version} is superseded; BI's <table>_current views show "
+            f"version {approved[0]}."
+        )
+        return
+    console.print(
+        f"\nThe demo now approves version {version}, as the planner would after the executive meeting "
+        f"(`sop approve {cycle} --version {version} --reason ...`):"
+    )
+    reason = "Demo: the executive meeting approves the cycle's plan as published."
+    _record(cycle, {"kind": "approve", "version": version, "by": "sop demo", "reason": reason})
+    console.print(
+        f"Cycle {cycle} version {version} is the approved plan: <table>_current in {paths.publish_db} (e.g. "
+        f"select sum(revenue_amount) from plan_financials_current where aggregation_level = 'total') and the pack's "
+        "agenda say so; the next cycle's plan_changes compare with it."
+    )
 
 
 @app.command()

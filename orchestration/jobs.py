@@ -10,6 +10,7 @@ from orchestration.partitions import cycle_partitions
 # Scenario trials (`sop scenario`) are planned on demand against a cycle that already ran, never as its step.
 TRIALS = dg.AssetSelection.assets(["planning", "scenario_trials"])
 DECISIONS = dg.AssetSelection.groups("decisions")
+PACK = dg.AssetSelection.assets(["publish", "executive_pack"])
 CYCLE_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.checks(freshness_checks) - TRIALS
 
 
@@ -53,8 +54,9 @@ scenario_trial = _monthly_job(
 
 # The meeting's decisions recorded (`sop decide`, `sop approve`): checked, into the warehouse and the BI store's
 # plan_status, decision_log and views, without planning anything (the cycle's run takes them in too).
+# The pack is made again: its agenda shows the decisions and the version's status.
 record_decisions = _monthly_job(
     "record_decisions",
-    DECISIONS,
+    DECISIONS | PACK,
     "Check and record the S&OP meeting's decision files: plan status, decision log, approved views.",
 )

@@ -307,6 +307,12 @@ LOG_COLUMNS = {
 }
 
 
+# the decision log's column types, so that a log without decisions (an empty frame) has them too
+LOG_TYPES = dict.fromkeys(LOG_COLUMNS, "varchar") | {
+    "plan_version": "integer", "due_date": "date", "decided_at": "timestamp", "source_row": "integer",
+}  # fmt: skip
+
+
 def log_frame(filed: list[Filed]) -> pd.DataFrame:
     """The decisions as the decision_log table: one row each, in the order made."""
     rows = []

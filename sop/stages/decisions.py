@@ -17,7 +17,17 @@ import uuid
 import duckdb
 import pandas as pd
 
-from sop.decisions import LOG_COLUMNS, STATUS_COLUMNS, Filed, Published, check, load_all, log_frame, plan_status
+from sop.decisions import (
+    LOG_COLUMNS,
+    LOG_TYPES,
+    STATUS_COLUMNS,
+    Filed,
+    Published,
+    check,
+    load_all,
+    log_frame,
+    plan_status,
+)
 from sop.settings import Paths, decisions_dir
 
 # published table -> the warehouse's snapshot of its approved versions
@@ -81,7 +91,7 @@ def run(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
     filed = checked(paths)
     log = log_frame(filed)
     con.execute("create schema if not exists decisions")
-    _replace(con, "decisions.decision_log", log)
+    write_log(con, "decisions.decision_log", log)
     snapshot = {}
     status = pd.DataFrame(columns=list(STATUS_COLUMNS))
     if paths.publish_db.exists():
@@ -108,6 +118,17 @@ def _replace(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) ->
         con.execute(f"create or replace table {table} as select * from _frame")
     finally:
         con.unregister("_frame")
+
+
+def write_log(con: duckdb.DuckDBPyConnection, table: str, log: pd.DataFrame) -> None:
+    """The decision log as ``table``, typed (LOG_TYPES) whether or not it has decisions."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in LOG_TYPES.items())
+    con.register("_log", log)
+    try:
+        con.execute(f"create or replace table {table} ({columns})")
+        con.execute(f"insert into {table} by name select * from _log")
+    finally:
+        con.unregister("_log")
 
 
 def _snapshot(con, store, approved: pd.DataFrame) -> dict[str, int]:
@@ -144,10 +165,10 @@ def write_status(store: duckdb.DuckDBPyConnection, log: pd.DataFrame, tables: li
     version of every cycle) and ``_current`` view (the approved version of the newest approved cycle: the
     company's plan, one number per key, to sum without filters)."""
     status = plan_status(versions(store), log)
-    for name, frame in (("plan_status", status), ("decision_log", log)):
-        store.register("_frame", frame)
-        store.execute(f"create or replace table {name} as select * from _frame")
-        store.unregister("_frame")
+    store.register("_frame", status)
+    store.execute("create or replace table plan_status as select * from _frame")
+    store.unregister("_frame")
+    write_log(store, "decision_log", log)
     have = _tables(store)
     for table in (t for t in tables if t in have):  # a table a newer code version adds comes with its next publish
         store.execute(

@@ -1,8 +1,10 @@
 """The executive S&OP pack: one self-contained HTML page per published plan version (no network: charts are
 inline PNGs, styles inline), read from the publish store so it shows exactly what BI sees.
 
-Sections, in the order the meeting takes them: demand vs supply, projected inventory, the financial gap to
-budget, the KPI trend, the top exceptions, and the scenarios.
+Sections, in the order the meeting takes them: the agenda (the version's status, the decisions required: the
+biggest priced gaps not yet accepted, each with the scenarios that would close it and what they cost, and the
+decisions taken), what changed since the last approved plan and why, then demand vs supply, projected
+inventory, the financial gap to budget, the KPI trend, the top exceptions, and the scenarios.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ import pandas as pd
 from sop.settings import Paths
 
 TOP_EXCEPTIONS = 12
+DECISIONS_REQUIRED = 5  # the biggest priced gaps the meeting must decide on
+LEVERS_PER_GAP = 2
+# exception kinds a scenario answers by meeting more demand (the others, a budget gap, by more revenue)
+SUPPLY_GAPS = {"shortage", "capacity_overload", "below_safety_stock", "late_supply", "supplier_over_capacity",
+               "material_shortage", "lane_over_capacity"}  # fmt: skip
 
 
 def _png(fig) -> str:
@@ -145,6 +152,116 @@ def network_section(tables: dict[str, pd.DataFrame]) -> str:
     return "".join(parts)
 
 
+def _levers(gap, scenarios: pd.DataFrame) -> str:
+    """The scenarios that would close (part of) a gap: for a supply gap those that lose less demand, for a revenue
+    gap those that earn more; each with what it closes and its cost (the change of the plan's margin)."""
+    if scenarios.empty:
+        return "no scenario compared"
+    others = scenarios[scenarios["scenario_name"] != "base"]
+    if gap.exception_type in SUPPLY_GAPS:
+        helping = others[others["shortage_qty_change"] < 0].sort_values(["shortage_qty_change", "scenario_name"])
+        closes = [f"{-r.shortage_qty_change:,.0f} units more met" for r in helping.itertuples()]
+    else:
+        helping = others[others["revenue_change_amount"] > 0]
+        helping = helping.sort_values(["revenue_change_amount", "scenario_name"], ascending=[False, True])
+        closes = [f"revenue {r.revenue_change_amount:+,.0f} EUR" for r in helping.itertuples()]
+    said = [
+        f"{r.scenario_name}: {what}, margin {r.margin_change_amount:+,.0f} EUR"
+        for r, what in zip(helping.head(LEVERS_PER_GAP).itertuples(), closes, strict=False)
+    ]
+    return "; ".join(said) or "no compared scenario closes it"
+
+
+def agenda_section(tables: dict[str, pd.DataFrame]) -> str:
+    """The meeting's agenda: the version's status, the decisions required, the decisions taken."""
+    status = tables.get("plan_status", pd.DataFrame())
+    if len(status):
+        row = status.iloc[0]
+        said = f"<b>{html.escape(row['status'])}</b>"
+        if row["status"] in ("approved", "sent_back", "superseded") and pd.notna(row.get("decided_by")):
+            said += f" by {html.escape(str(row['decided_by']))} at {str(row['decided_at'])[:16]} UTC: "
+            said += html.escape(str(row["reason"]))
+        if pd.notna(row.get("adopted_scenario")):
+            said += f" (the plan of scenario {html.escape(row['adopted_scenario'])})"
+    else:
+        said = "<b>proposed</b>"
+    exceptions = tables["plan_exceptions"]
+    lifecycle = tables.get("exception_status", pd.DataFrame())
+    if len(lifecycle):
+        exceptions = exceptions.merge(
+            lifecycle[["exception_id", "lifecycle_status", "age_in_cycles", "owner"]], on="exception_id", how="left"
+        )
+        open_gaps = exceptions[exceptions["lifecycle_status"] != "accepted"]
+    else:
+        open_gaps = exceptions.assign(lifecycle_status="new", age_in_cycles=1, owner=None)
+    gaps = open_gaps[open_gaps["severity"].isin(["high", "medium"])].sort_values(
+        ["size_amount", "exception_id"], ascending=[False, True]
+    )
+    scenarios = tables["scenario_comparison"]
+    rows = pd.DataFrame(
+        {
+            "exception_id": gaps["exception_id"],
+            "severity": gaps["severity"],
+            "status": gaps["lifecycle_status"],
+            "cycles": gaps["age_in_cycles"],
+            "EUR": gaps["size_amount"],
+            "levers (scenario: what it closes, its cost)": [_levers(g, scenarios) for g in gaps.itertuples()],
+        }
+    ).head(DECISIONS_REQUIRED)
+    required = (
+        _table(rows, {"EUR": ",.0f", "cycles": ".0f"})
+        if len(rows)
+        else "<p>No high or medium exception is open: nothing to decide beyond approving the plan.</p>"
+    )
+    log = tables.get("decision_log", pd.DataFrame())
+    taken = "<p>No decision recorded for this cycle yet (sop decide, sop approve).</p>"
+    if len(log):
+        subject = log["plan_version"].map(lambda v: "" if pd.isna(v) else f"version {int(v)}")
+        for column in ("scenario_name", "exception_id", "change_kind"):
+            subject = subject.where(log[column].isna(), log[column].astype(str))
+        shown = pd.DataFrame(
+            {
+                "decision": log["decision_kind"],
+                "about": subject,
+                "by": log["decided_by"],
+                "at (UTC)": log["decided_at"].astype(str).str[:16],
+                "why": log["reason"],
+            }
+        )
+        taken = _table(shown, {})
+    return (
+        f"<h2>Agenda</h2><p>This version is {said}.</p><h3>Decisions required</h3>{required}"
+        f"<h3>Decisions taken</h3>{taken}"
+    )
+
+
+def changes_section(changes: pd.DataFrame) -> str:
+    """What changed since the last approved plan, by cause, over the horizon; the families that moved most."""
+    if changes.empty:
+        return (
+            "<h2>What changed since the last approved plan</h2>"
+            "<p>No approved plan of an earlier cycle to compare with.</p>"
+        )
+    parts = ["new_actuals_value", "forecast_change_value", "override_value", "capacity_supply_value", "price_value",
+             "fx_value"]  # fmt: skip
+    values = ["previous_value", "current_value", "change_value", *parts]
+    by_measure = changes.groupby("measure_name", sort=False)[values].sum().astype(float).reset_index()
+    first = changes.iloc[0]
+    revenue = changes[changes["measure_name"] == "revenue_amount"]
+    families = revenue.groupby("family_id")[values].sum().astype(float)
+    families = families.reindex(families["change_value"].abs().sort_values(ascending=False).index).head(5).reset_index()
+    formats = dict.fromkeys(values, "+,.0f") | {"previous_value": ",.0f", "current_value": ",.0f"}
+    return (
+        "<h2>What changed since the last approved plan</h2>"
+        f"<p>Against cycle {html.escape(first['compared_cycle_id'])} version {int(first['compared_plan_version'])} "
+        "(the newest approved plan), over the months both plan, and the months it planned that are history now. "
+        "Each change is split into its causes; the parts add up to it.</p>"
+        + _table(by_measure, formats)
+        + "<h3>Families whose revenue moved most</h3>"
+        + _table(families, formats)
+    )
+
+
 def render(cycle_id: str, plan_version: int, tables: dict[str, pd.DataFrame], accepted: str | None = None) -> str:
     """The page for one plan version from its published tables; ``accepted``: the months the run accepted as
     incomplete, said at the top (a plan on incomplete history is never shown as if it were complete)."""
@@ -182,7 +299,8 @@ def render(cycle_id: str, plan_version: int, tables: dict[str, pd.DataFrame], ac
         ("Financial gap to budget", "financial_gap", financial_gap(money)),
         ("KPI trend", "kpi_trend", kpi_trend(tables["kpi_scorecard"])),
     ]
-    sections = [f"<h2>{title}</h2><img alt='{name}' src='data:image/png;base64,{png}'>" for title, name, png in charts]
+    sections = [agenda_section(tables), changes_section(tables.get("plan_changes", pd.DataFrame()))]
+    sections += [f"<h2>{title}</h2><img alt='{name}' src='data:image/png;base64,{png}'>" for title, name, png in charts]
     sections.append(
         "<h2>Top exceptions</h2>"
         + _table(top, {"size_qty": ",.0f", "size_amount": ",.0f"}).replace("<td>high</td>", "<td class=high>high</td>")
@@ -236,10 +354,16 @@ def run(paths: Paths, cycle_id: str) -> dict:
         ).fetchone()
         names = ("plan_reconciled", "plan_financials", "plan_exceptions", "scenario_comparison", "kpi_scorecard",
                  "material_plan", "purchase_plan", "transfer_plan")  # fmt: skip
+        have = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        names += tuple(n for n in ("plan_changes", "exception_status", "plan_status") if n in have)
         tables = {
             name: con.execute(f"select * from {name} where cycle_id = ? and plan_version = ?", [cycle_id, version]).df()
             for name in names
         }
+        if "decision_log" in have:
+            tables["decision_log"] = con.execute(
+                "select * from decision_log where cycle_id = ? order by decided_at, decision_id", [cycle_id]
+            ).df()
     page = render(cycle_id, version, tables, accepted)
     folder = paths.publish_dir / "pack"
     folder.mkdir(parents=True, exist_ok=True)
