@@ -19,6 +19,7 @@ from rich.console import Console
 
 # step key -> the stage a user knows it by; the first pattern that matches (prefix or whole key) wins
 STAGES = (
+    ("decisions", "the meeting's decisions (checked, recorded)"),
     ("raw__", "ingest and validate (contract, Great Expectations)"),
     ("dbt_history_models", "clean history (dbt)"),
     ("demand_forecast", "forecast (LightGBM and baselines, backtested)"),
