@@ -83,8 +83,9 @@ def test_a_backfill_range_is_checked_before_anything_runs(sop_home):
 
 def test_every_asset_has_a_description_an_owner_kinds_and_a_stage_group():
     graph = defs.resolve_asset_graph()
-    # the cycle's stages, and what_if: scenario trials `sop scenario` plans outside the cycle
-    stages = {"ingest", "quality", "transform", "forecast", "plan", "publish", "what_if"}
+    # the cycle's stages (decisions: the meeting's, recorded), and what_if: scenario trials `sop scenario` plans
+    # outside the cycle
+    stages = {"decisions", "ingest", "quality", "transform", "forecast", "plan", "publish", "what_if"}
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.description and node.owners and node.kinds, key

@@ -193,9 +193,15 @@ def _same(store: duckdb.DuckDBPyConnection, log: pd.DataFrame) -> bool:
 
 
 def _frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Same columns and values, missing values alike (a null read back from the store is None or NaT, the
+    frame's may be NaN): an unchanged status never rewrites the store."""
+
+    def text(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.astype(object).where(frame.notna(), None).astype(str).reset_index(drop=True)
+
     if list(a.columns) != list(b.columns) or len(a) != len(b):
         return False
-    return a.astype(str).reset_index(drop=True).equals(b.astype(str).reset_index(drop=True))
+    return text(a).equals(text(b))
 
 
 def refresh_store(paths: Paths, log: pd.DataFrame) -> bool:
