@@ -18,7 +18,6 @@ import duckdb
 import pandas as pd
 
 from sop.decisions import (
-    LOG_COLUMNS,
     LOG_TYPES,
     STATUS_COLUMNS,
     Filed,
@@ -241,4 +240,4 @@ def write_status_parquet(store: duckdb.DuckDBPyConnection, paths: Paths) -> None
 
 
 def empty_log() -> pd.DataFrame:
-    return log_frame([]).reindex(columns=list(LOG_COLUMNS))
+    return log_frame([])

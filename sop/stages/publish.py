@@ -176,22 +176,24 @@ def _build(con, wh, paths: Paths, cycle_id: str, run_id: str, published_at, buck
     return {"plan_version": plan_version, "planning_bucket": bucket, "rows": counts, "columns": described}
 
 
+def _has_table(wh: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return bool(
+        wh.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+        ).fetchone()[0]
+    )
+
+
 def decision_log(wh: duckdb.DuckDBPyConnection):
     """The decisions the cycle's decisions step recorded (none before the first)."""
-    known = wh.execute(
-        "select count(*) from information_schema.tables where table_schema = 'decisions' "
-        "and table_name = 'decision_log'"
-    ).fetchone()[0]
-    return wh.execute("select * from decisions.decision_log").df() if known else decisions.empty_log()
+    if not _has_table(wh, "decisions", "decision_log"):
+        return decisions.empty_log()
+    return wh.execute("select * from decisions.decision_log").df()
 
 
 def adopted_scenario(wh: duckdb.DuckDBPyConnection, cycle_id: str) -> str | None:
     """The scenario whose plan the cycle's plan stage made (planning.adopted_scenario), if any."""
-    known = wh.execute(
-        "select count(*) from information_schema.tables where table_schema = 'planning' "
-        "and table_name = 'adopted_scenario'"
-    ).fetchone()[0]
-    if not known:
+    if not _has_table(wh, "planning", "adopted_scenario"):
         return None
     row = wh.execute("select scenario_name from planning.adopted_scenario where cycle_id = ?", [cycle_id]).fetchone()
     return row[0] if row else None
