@@ -390,7 +390,7 @@ def request(
     family: str = typer.Option(None, help="override: family."),
     region: str = typer.Option(None, help="override: region."),
     resource: str = typer.Option(None, help="capacity: the resource (line or crew)."),
-    extra_hours: float = typer.Option(None, help="capacity: hours added per bucket."),
+    extra_hours: float = typer.Option(None, help="capacity: hours added to each month."),
     from_month: str = typer.Option(None, "--from", help="capacity: first month (YYYY-MM)."),
     to_month: str = typer.Option(None, "--to", help="capacity: last month (YYYY-MM)."),
     supplier: str = typer.Option(None, help="expedite: the supplier."),

@@ -20,10 +20,12 @@ file's name and the row, e.g. ``2026-01.yaml#3``):
   cycle publishes it as a new proposed version.
 * ``accept_exception``: ``exception_id`` (a problem the cycle's plan lists) is accepted until ``due``, owned by
   ``owner``.
-* ``request_change``: a change the next run takes in: ``change: override`` (``qty`` units or ``pct`` percent for
-  ``month``, narrowed by ``sku_id``, ``location_id``, ``family_id``, ``region``), ``change: capacity``
-  (``extra_hours`` a bucket on ``resource_id`` from ``from`` to ``to``) or ``change: expedite`` (``supplier_id``
-  delivers ``item_id``, or everything, ``months`` sooner). ``exception_id`` may name the problem it answers.
+* ``request_change``: a change the runs of its cycle and of every later cycle take in (until its months pass):
+  ``change: override`` (``qty`` units or ``pct`` percent for ``month``, narrowed by ``sku_id``, ``location_id``,
+  ``family_id``, ``region``; a planner override made in the meeting), ``change: capacity`` (``extra_hours`` added
+  to each month of ``resource_id`` from ``from`` to ``to``) or ``change: expedite`` (``supplier_id`` delivers
+  ``item_id``, or everything, ``months`` sooner). ``exception_id`` may name the problem it answers. What it names
+  (SKU, location, family, region, resource, supplier, item) must be in the cycle's plan.
 * ``approve``: ``version`` is the cycle's plan; the cycle is closed.
 * ``send_back``: ``version`` is not approved (the cycle stays open for a new version).
 * ``unfreeze``: the next run may change the frozen window's production, purchases and transfers of the months
@@ -238,6 +240,22 @@ class Published:
     failed_runs: dict[str, list[str]] = field(default_factory=dict)  # cycle -> "run abc: why"
     scenarios: dict[str, set[str]] = field(default_factory=dict)
     exceptions: dict[str, set[str]] = field(default_factory=dict)
+    # cycle -> field -> what its plan has (SKUs, locations, families, regions, resources, suppliers, items): a
+    # change request naming anything else would change nothing, so it is refused
+    known: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+
+
+# what a change request may name, and the published table and column that list the cycle's values (the
+# scorecard's rollup rows say ALL, which names no family or region)
+KNOWN_FIELDS = {
+    "sku_id": ("plan_reconciled", "sku_id"),
+    "location_id": ("plan_reconciled", "location_id"),
+    "family_id": ("kpi_scorecard", "family_id"),
+    "region": ("kpi_scorecard", "region"),
+    "resource_id": ("capacity_plan", "resource_id"),
+    "supplier_id": ("purchase_plan", "supplier_id"),
+    "item_id": ("purchase_plan", "item_id"),
+}
 
 
 def check(filed: list[Filed], published: Published) -> None:
@@ -286,6 +304,13 @@ def check(filed: list[Filed], published: Published) -> None:
             d.exception_id and d.exception_id not in published.exceptions.get(d.cycle, set())
         ):
             raise f.error("exception_id", f"cycle {d.cycle}'s plan lists no exception {d.exception_id!r}")
+        if isinstance(d, RequestChange | Unfreeze):
+            for name in KNOWN_FIELDS:
+                value = getattr(d, name, None)
+                have = published.known.get(d.cycle, {}).get(name, set())
+                if value is not None and value not in have:
+                    shown = ", ".join(sorted(have)[:12]) or "none"
+                    raise f.error(name, f"cycle {d.cycle}'s plan has no {name} {value!r} (it has: {shown})")
 
 
 LOG_COLUMNS = {
@@ -346,6 +371,78 @@ def log_frame(filed: list[Filed]) -> pd.DataFrame:
     return frame.astype({"plan_version": "Int64", "source_row": "int64"}).assign(
         decided_at=pd.to_datetime(frame["decided_at"]).astype("datetime64[us]"),
         due_date=pd.to_datetime(frame["due_date"]).dt.date,
+    )
+
+
+# The change requests as the next run takes them in (dbt: overrides into consensus demand, extra hours into
+# capacity; the network plan: expedites), one typed row each: dbt reads these columns, never the log's JSON.
+CHANGE_COLUMNS = {
+    "decision_id": "The request's decision id.",
+    "cycle_id": "Cycle (YYYY-MM) whose meeting asked for it: its runs and every later cycle's take it in.",
+    "change_kind": "override, capacity or expedite.",
+    "exception_id": "The exception the request answers (else null).",
+    "sku_id": "Override: the SKU it narrows to (else null).",
+    "location_id": "Override: the location it narrows to (else null).",
+    "family_id": "Override: the family it narrows to (else null).",
+    "region": "Override: the region it narrows to (else null).",
+    "month_date": "Override: first day of the month it sets.",
+    "override_qty": "Override: the month's demand in units for everything it covers (else null).",
+    "override_pct": "Override: percent change of the statistical forecast (else null).",
+    "resource_id": "Capacity: the resource given extra hours.",
+    "extra_hours": "Capacity: hours added to each month from from_month_date to to_month_date.",
+    "from_month_date": "Capacity: first month of the extra hours (null: from the start of the horizon).",
+    "to_month_date": "Capacity: last month of the extra hours (null: to the end of the horizon).",
+    "supplier_id": "Expedite: the supplier that delivers sooner.",
+    "item_id": "Expedite: the item it expedites (null: everything the supplier delivers).",
+    "expedite_months": "Expedite: months off the supplier's lead time (never below zero).",
+    "decided_by": "Who asked.",
+    "decided_at": "When (UTC).",
+    "reason": "Why.",
+}
+CHANGE_TYPES = dict.fromkeys(CHANGE_COLUMNS, "varchar") | {
+    "month_date": "date", "override_qty": "double", "override_pct": "double", "extra_hours": "double",
+    "from_month_date": "date", "to_month_date": "date", "expedite_months": "integer", "decided_at": "timestamp",
+}  # fmt: skip
+
+
+def _first_day(month: str | None) -> date | None:
+    return None if month is None else date.fromisoformat(f"{month}-01")
+
+
+def change_requests(filed: list[Filed]) -> pd.DataFrame:
+    """The request_change decisions as the change_requests table (CHANGE_COLUMNS), in the order made."""
+    rows = [
+        {
+            "decision_id": f.decision_id,
+            "cycle_id": d.cycle,
+            "change_kind": d.change,
+            "exception_id": d.exception_id,
+            "sku_id": d.sku_id,
+            "location_id": d.location_id,
+            "family_id": d.family_id,
+            "region": d.region,
+            "month_date": _first_day(d.month),
+            "override_qty": d.qty,
+            "override_pct": d.pct,
+            "resource_id": d.resource_id,
+            "extra_hours": d.extra_hours,
+            "from_month_date": _first_day(d.from_month),
+            "to_month_date": _first_day(d.to_month),
+            "supplier_id": d.supplier_id,
+            "item_id": d.item_id,
+            "expedite_months": d.months,
+            "decided_by": d.by,
+            "decided_at": d.at,
+            "reason": d.reason.strip(),
+        }
+        for f in filed
+        if isinstance(d := f.decision, RequestChange)
+    ]
+    frame = pd.DataFrame(rows, columns=list(CHANGE_COLUMNS))
+    return frame.astype(
+        {"expedite_months": "Int64", "override_qty": float, "override_pct": float, "extra_hours": float}
+    ).assign(  # fmt: skip
+        decided_at=pd.to_datetime(frame["decided_at"]).astype("datetime64[us]")
     )
 
 

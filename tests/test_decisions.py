@@ -128,3 +128,26 @@ def test_plan_status_approves_one_version_per_cycle_and_the_rest_follow(tmp_path
     assert status["status"].tolist() == ["sent_back", "approved", "superseded", "proposed"]
     assert status.loc[1, "decided_by"] == "CEO" and status.loc[1, "decision_id"] == "2026-01.yaml#2"
     assert status.loc[1, "adopted_scenario"] == "heatwave"
+
+
+def test_a_change_request_naming_what_the_plan_has_not_is_refused(tmp_path):
+    state = published(known={"2026-01": {"resource_id": {"P1-L1", "P1-L2"}, "family_id": {"BEV"}}})
+    said = refused(
+        tmp_path,
+        "kind: request_change, change: capacity, cycle: 2026-01, resource_id: P1-L9, extra_hours: 40, "
+        "at: 2026-01-20T10:00:00",
+        state=state,
+    )
+    assert "row 1, field resource_id: cycle 2026-01's plan has no resource_id 'P1-L9' (it has: P1-L1, P1-L2)" in said
+    said = refused(
+        tmp_path,
+        "kind: request_change, change: expedite, cycle: 2026-01, supplier_id: S1, months: 1, at: 2026-01-20T10:00:00",
+        state=state,
+    )
+    assert "field supplier_id: cycle 2026-01's plan has no supplier_id 'S1' (it has: none)" in said
+    filed, _ = decided(
+        tmp_path,
+        "kind: request_change, change: override, cycle: 2026-01, family_id: BEV, month: 2026-03, pct: 10, "
+        "at: 2026-01-20T10:00:00",
+    )
+    check(filed, state)

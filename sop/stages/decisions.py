@@ -18,10 +18,13 @@ import duckdb
 import pandas as pd
 
 from sop.decisions import (
+    CHANGE_TYPES,
+    KNOWN_FIELDS,
     LOG_TYPES,
     STATUS_COLUMNS,
     Filed,
     Published,
+    change_requests,
     check,
     load_all,
     log_frame,
@@ -67,6 +70,11 @@ def published_state(paths: Paths) -> Published:
                 if table in have:
                     for cycle, value in con.execute(f"select distinct cycle_id, {column} from {table}").fetchall():
                         getattr(state, attr).setdefault(cycle, set()).add(value)
+            for name, (table, column) in KNOWN_FIELDS.items():
+                if table in have:
+                    query = f"select distinct cycle_id, {column} from {table} where {column} not in ('ALL')"
+                    for cycle, value in con.execute(query).fetchall():
+                        state.known.setdefault(cycle, {}).setdefault(name, set()).add(str(value))
     if paths.failed_runs_log.exists():
         for line in paths.failed_runs_log.read_text().splitlines():
             if line.strip():
@@ -91,6 +99,7 @@ def run(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
     log = log_frame(filed)
     con.execute("create schema if not exists decisions")
     write_log(con, "decisions.decision_log", log)
+    write_typed(con, "decisions.change_requests", change_requests(filed), CHANGE_TYPES)
     snapshot = {}
     status = pd.DataFrame(columns=list(STATUS_COLUMNS))
     if paths.publish_db.exists():
@@ -121,13 +130,18 @@ def _replace(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) ->
 
 def write_log(con: duckdb.DuckDBPyConnection, table: str, log: pd.DataFrame) -> None:
     """The decision log as ``table``, typed (LOG_TYPES) whether or not it has decisions."""
-    columns = ", ".join(f"{name} {kind}" for name, kind in LOG_TYPES.items())
-    con.register("_log", log)
+    write_typed(con, table, log, LOG_TYPES)
+
+
+def write_typed(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, types: dict[str, str]) -> None:
+    """``frame`` as ``table`` with the column types ``types`` (name -> SQL type), rows or none."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in types.items())
+    con.register("_frame", frame)
     try:
         con.execute(f"create or replace table {table} ({columns})")
-        con.execute(f"insert into {table} by name select * from _log")
+        con.execute(f"insert into {table} by name select * from _frame")
     finally:
-        con.unregister("_log")
+        con.unregister("_frame")
 
 
 def _snapshot(con, store, approved: pd.DataFrame) -> dict[str, int]:

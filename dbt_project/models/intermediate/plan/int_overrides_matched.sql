@@ -2,9 +2,43 @@
 -- An override covers every forecast series that matches all of its scope columns (an empty one matches
 -- anything). Where several cover a series in a month, the most specific scope wins (a SKU before a location
 -- before a family before a region), then the later one: a planner can set a family's month and still correct
--- one SKU in it.
-with overrides as (
-    select * from {{ ref('stg_landing__planner_overrides') }}
+-- one SKU in it. The S&OP meeting's override requests (stg_decisions__change_requests) are overrides like the
+-- planners' file's, made by who asked for them when the meeting decided: a later request outranks an earlier
+-- override of the same scope.
+with planner_overrides as (
+    select
+        override_id, sku_id, location_id, family_id, region, month_date, override_qty, override_pct,
+        override_level, scope_specificity, planner, reason, created_at
+    from {{ ref('stg_landing__planner_overrides') }}
+),
+
+requested as (
+    select * from {{ ref('stg_decisions__change_requests') }}
+    where change_kind = 'override'
+),
+
+requested_overrides as (
+    select
+        {{ dbt.concat(["'decision:'", 'decision_id']) }} as override_id,
+        sku_id,
+        location_id,
+        family_id,
+        region,
+        month_date,
+        override_qty,
+        override_pct,
+        {{ override_scope() }},
+        decided_by as planner,
+        reason,
+        decided_at as created_at
+    from requested
+),
+
+overrides as (
+    select * from planner_overrides
+    where month_date >= {{ cycle_start_date() }}
+    union all
+    select * from requested_overrides
     where month_date >= {{ cycle_start_date() }}
 ),
 

@@ -1,17 +1,45 @@
 -- Regular hours per resource and planning bucket. Capacity arrives per month; a week gets the hours of its
 -- calendar days, each day 1/(days in its month) of that month's hours (a week across a month end takes
--- from both). For monthly buckets this returns the months unchanged.
-with capacity as (
+-- from both). For monthly buckets this returns the months unchanged. The S&OP meeting's capacity requests
+-- (stg_decisions__change_requests) add their extra hours to each month of theirs (open ends: every month).
+with landed as (
+    select * from {{ ref('stg_landing__capacity') }}
+),
+
+requested as (
+    select resource_id, extra_hours, from_month_date, to_month_date
+    from {{ ref('stg_decisions__change_requests') }}
+    where change_kind = 'capacity'
+),
+
+extra as (
     select
-        plant_id,
-        resource_id,
-        month_date,
-        available_hours,
-        resource_type,
-        overtime_share,
-        overtime_cost_per_hour,
-        {{ dbt.datediff('month_date', dbt.dateadd('month', 1, 'month_date'), 'day') }} as days_in_month
-    from {{ ref('stg_landing__capacity') }}
+        landed.resource_id,
+        landed.month_date,
+        sum(requested.extra_hours) as extra_hours
+    from landed
+    inner join requested
+        on landed.resource_id = requested.resource_id
+        and (requested.from_month_date is null or landed.month_date >= requested.from_month_date)
+        and (requested.to_month_date is null or landed.month_date <= requested.to_month_date)
+    group by landed.resource_id, landed.month_date
+),
+
+capacity as (
+    select
+        landed.plant_id,
+        landed.resource_id,
+        landed.month_date,
+        landed.available_hours + coalesce(extra.extra_hours, 0) as available_hours,
+        landed.resource_type,
+        landed.overtime_share,
+        landed.overtime_cost_per_hour,
+        {{ dbt.datediff('landed.month_date', dbt.dateadd('month', 1, 'landed.month_date'), 'day') }}
+            as days_in_month
+    from landed
+    left join extra
+        on landed.resource_id = extra.resource_id
+        and landed.month_date = extra.month_date
 ),
 
 days as (

@@ -13,17 +13,7 @@ renamed as (
         override_qty,
         override_pct,
         -- the scope's name, and how specific it is: a SKU before a location before a family before a region
-        concat_ws(
-            '_',
-            case when sku_id is not null then 'sku' end,
-            case when location_id is not null then 'location' end,
-            case when family_id is not null then 'family' end,
-            case when region is not null then 'region' end
-        ) as override_level,
-        8 * cast(sku_id is not null as integer)
-        + 4 * cast(location_id is not null as integer)
-        + 2 * cast(family_id is not null as integer)
-        + cast(region is not null as integer) as scope_specificity,
+        {{ override_scope() }},
         planner,
         reason,
         created_at
