@@ -10,6 +10,8 @@ from sop.stages.decisions import APPROVED
 
 DECISION_TABLES = {
     "decision_log": "Every decision of the decision files (who, when, why), checked against the BI store.",
+    "change_requests": "The change requests (override, capacity, expedite), one typed row each: what the next "
+    "runs take in.",
     "plan_status": "Each published version's status: proposed, approved, sent_back or superseded.",
     **{
         target.split(".")[1]: f"The {table} rows of every approved version, copied from the BI store."
@@ -52,6 +54,8 @@ def decisions(context: dg.AssetExecutionContext, sop: SopHome):
                 "approved_versions": dg.MetadataValue.json(summary["approved_versions"]),
                 "store_refreshed": summary["store_refreshed"],
             }
+        elif name == "change_requests":
+            metadata = {"dagster/row_count": summary["change_requests"]}
         elif name == "plan_status":
             metadata = {"plan_status": dg.MetadataValue.md(shown.to_markdown(index=False) if len(shown) else "none")}
         elif name.startswith("approved_"):

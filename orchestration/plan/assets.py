@@ -21,7 +21,11 @@ PLAN_TABLES = {
     "material shortage), sized in units and EUR; plan_exceptions rates and ranks them.",
 }
 PLAN_INPUTS = [
-    ["decisions", "decision_log"],  # an adopted scenario, change requests, what the frozen window may change
+    ["decisions", "decision_log"],  # an adopted scenario, what the frozen window may change
+    ["decisions", "approved_supply_plan"],  # the frozen window's production, purchases and transfers
+    ["decisions", "approved_purchase_plan"],
+    ["decisions", "approved_transfer_plan"],
+    ["staging", "stg_decisions__change_requests"],  # expedites (overrides and capacity come through dbt)
     ["marts", "fct_consensus_demand"],
     ["marts", "fct_forecast_series_errors"],
     ["marts", "fct_inventory_history"],

@@ -99,7 +99,8 @@ def run(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
     log = log_frame(filed)
     con.execute("create schema if not exists decisions")
     write_log(con, "decisions.decision_log", log)
-    write_typed(con, "decisions.change_requests", change_requests(filed), CHANGE_TYPES)
+    requests = change_requests(filed)
+    write_typed(con, "decisions.change_requests", requests, CHANGE_TYPES)
     snapshot = {}
     status = pd.DataFrame(columns=list(STATUS_COLUMNS))
     if paths.publish_db.exists():
@@ -112,6 +113,7 @@ def run(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
     refreshed = refresh_store(paths, log)
     return {
         "decisions": len(log),
+        "change_requests": len(requests),
         "by_kind": log["decision_kind"].value_counts().sort_index().to_dict(),
         "approved_versions": {r.cycle_id: int(r.plan_version) for r in status.itertuples() if r.status == "approved"},
         "snapshot_rows": snapshot,

@@ -117,10 +117,6 @@ def read(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     return {name: con.execute(sql).df() for name, sql in QUERIES.items()}  # fixed statements, no input in them
 
 
-def load(con: duckdb.DuckDBPyConnection, inputs: PlanInputs, bucket: Bucket, costs: PlanCosts) -> NetworkInputs:
-    return build(read(con), inputs, bucket, costs)
-
-
 def build(data: dict[str, pd.DataFrame], inputs: PlanInputs, bucket: Bucket, costs: PlanCosts) -> NetworkInputs:
     """The network of the cycle from its ``read`` data: ``inputs`` is the single-echelon stage's view of the
     selling locations (demand, opening and safety stock, hours), after any scenario's changes to it."""

@@ -11,10 +11,21 @@ import pandas as pd
 from scipy.stats import norm
 
 from sop.buckets import DAYS_PER_MONTH, Bucket, planning_bucket
+from sop.planning.decided import Decided, taken_in
 from sop.planning.network_scenarios import apply_network, needs_network
 from sop.planning.network_split import plan_network
-from sop.planning.scenarios import apply, change_buckets, compared, known_values, load_all, markdown_table, outcome
+from sop.planning.scenarios import (
+    Scenario,
+    apply,
+    change_buckets,
+    compared,
+    known_values,
+    load_all,
+    markdown_table,
+    outcome,
+)
 from sop.planning.supply_plan import PlanCosts, PlanInputs, PlanResult, solve
+from sop.settings import scenarios_dir
 from sop.stages import network_plan
 from sop.warehouse import add_new_columns, replace_cycle_rows
 
@@ -146,12 +157,83 @@ def buckets_without_capacity(inputs: PlanInputs) -> list[str]:
     return [str(pd.Timestamp(m).date()) for m in inputs.hours.columns[empty.to_numpy()]]
 
 
+def _relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+        ).fetchone()[0]
+    )
+
+
+def decided(con: duckdb.DuckDBPyConnection, cycle_id: str, folder: Path | None = None) -> Decided:
+    """What the meeting decided that the cycle's plan takes in (sop.planning.decided): the scenario adopted for
+    it (from ``folder``, the cycle's scenario files) and the expedites asked for in it or before it (dbt's
+    staging model says which requests a cycle takes in). A warehouse without decisions takes in nothing."""
+    log = (
+        con.execute("select * from decisions.decision_log").df()
+        if _relation(con, "decisions", "decision_log")
+        else pd.DataFrame(columns=["decision_kind", "cycle_id"])
+    )
+    requests = (
+        con.execute("select * from staging.stg_decisions__change_requests order by decided_at, decision_id").df()
+        if _relation(con, "staging", "stg_decisions__change_requests")
+        else pd.DataFrame(columns=["change_kind"])
+    )
+    return taken_in(log, requests, cycle_id, folder or scenarios_dir())
+
+
+def _write_adopted(con: duckdb.DuckDBPyConnection, cycle_id: str, taken: Decided) -> None:
+    """planning.adopted_scenario: the scenario whose plan the cycle's plan is (publish_log and plan_status say so)."""
+    con.execute("create schema if not exists planning")
+    con.execute(
+        "create table if not exists planning.adopted_scenario (cycle_id varchar, scenario_name varchar, "
+        "decision_id varchar)"
+    )
+    rows = [[taken.adopted_name, taken.decision_id]] if taken.adopted_name else []
+    replace_cycle_rows(con, "planning.adopted_scenario", cycle_id, pd.DataFrame(rows, columns=["scenario_name",
+                       "decision_id"], dtype="string"))  # fmt: skip
+
+
+def _lead_time_rule(cfg: PlanConfig):
+    """Safety stock for a changed lead time, in the plan's buckets."""
+
+    def with_lead_time(service_level, rmse, lead_time_days):
+        return safety_stock(service_level, rmse, lead_time_days, cfg.bucket.days)
+
+    return with_lead_time
+
+
+def _network_for(data: dict, raw: PlanInputs, scenario: Scenario | None, cfg: PlanConfig, costs, resources):
+    """The network plan's inputs with a scenario's changes: to the selling locations (``raw``, the plan's inputs
+    before any change), then to the network. ``resources``: the network's resource types."""
+    if scenario is None:
+        return network_plan.build(data, raw, cfg.bucket, costs)
+    changed = apply(raw, scenario, _lead_time_rule(cfg), resources)
+    net_in = network_plan.build(data, changed, cfg.bucket, costs)
+    net = apply_network(
+        net_in.network,
+        scenario,
+        lambda change: change_buckets(raw.buckets, change),
+        lambda months: int(network_plan.buckets_for_months(months, cfg.bucket)),
+        data["products"].set_index("item_id")["family_id"],
+    )
+    return replace(net_in, network=net)
+
+
 def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig | None = None) -> dict:
     cfg = cfg or PlanConfig()  # built per call: the bucket comes from SOP_BUCKET as it is now
     inputs = load_inputs(con, cycle_id, cfg.bucket)
+    taken = decided(con, cycle_id)
     network_plan.ensure_tables(con)
+    _write_adopted(con, cycle_id, taken)
     if network_plan.uses_network(con):
-        return _run_network(con, cycle_id, cfg, inputs)
+        return _run_network(con, cycle_id, cfg, inputs, taken)
+    if taken.scenario is not None:
+        if needs_network(taken.scenario):
+            raise ValueError(
+                f"the adopted scenario {taken.adopted_name!r} changes a supply network this data set has not"
+            )
+        inputs = apply(inputs, taken.scenario, _lead_time_rule(cfg))
     empty = {  # no network: none of its rows for the cycle
         f"{table.split('.')[1]}_rows": replace_cycle_rows(con, table, cycle_id, pd.DataFrame(columns=list(columns)[1:]))
         for table, columns in network_plan.NETWORK_TABLES.items()
@@ -229,11 +311,16 @@ def _write(con, cycle_id: str, cfg: PlanConfig, inputs: PlanInputs, tables: dict
     }
 
 
-def _run_network(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig, inputs: PlanInputs) -> dict:
+def _run_network(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig, inputs: PlanInputs,
+                 taken: Decided) -> dict:  # fmt: skip
     """The plan of the whole supply network (sop.stages.network_plan): the same three tables, and the material,
     purchase and transfer plans."""
     costs = cfg.costs.per_bucket(cfg.bucket.months)
-    net_in = network_plan.load(con, inputs, cfg.bucket, costs)
+    data = network_plan.read(con)
+    net_in = network_plan.build(data, inputs, cfg.bucket, costs)
+    if taken.scenario is not None:
+        net_in = _network_for(data, inputs, taken.scenario, cfg, costs, net_in.resource_types)
+        inputs = net_in.plan_inputs
     result = plan_network(net_in.network, costs)
     _solved_base.clear()  # the scenario stage that follows in this process starts from it
     _solved_base[cycle_id] = (network_plan.fingerprint(net_in.network), result)
@@ -264,14 +351,12 @@ def run_scenarios(
     what the cycle published and its own comparison never change."""
     cfg = cfg or PlanConfig()
     costs = cfg.costs.per_bucket(cfg.bucket.months)
-    inputs = load_inputs(con, cycle_id, cfg.bucket)
+    raw = load_inputs(con, cycle_id, cfg.bucket)  # before the meeting's decisions: what scenarios may name
+    taken = decided(con, cycle_id)  # the base is the cycle's plan: with what the meeting decided
     on_network = network_plan.uses_network(con)
     data = network_plan.read(con) if on_network else None
-    base_in = network_plan.build(data, inputs, cfg.bucket, costs) if on_network else None
-    if on_network:
-        known = known_values(inputs, base_in.resource_types, network_plan.named(base_in))
-    else:
-        known = known_values(inputs)
+    raw_in = network_plan.build(data, raw, cfg.bucket, costs) if on_network else None
+    known = known_values(raw, raw_in.resource_types, network_plan.named(raw_in)) if on_network else known_values(raw)
     scenarios, left_out = [], {}
     for scenario in load_all(folder):
         # a family, plant or currency the plan does not have (a typo, or a file written for another data set)
@@ -286,20 +371,21 @@ def run_scenarios(
                 raise
             left_out[scenario.name] = str(e)
 
-    def with_lead_time(service_level, rmse, lead_time_days):
-        return safety_stock(service_level, rmse, lead_time_days, cfg.bucket.days)
-
+    base_said = "The cycle's plan as published" + (
+        f", the meeting's adopted scenario {taken.adopted_name}." if taken.adopted_name else "."
+    )
     if on_network:
         rows, solved = _network_outcomes(
-            data, base_in, inputs, scenarios, cfg, costs, with_lead_time, cycle_id, left_out, bool(trial_run_id)
+            data, raw_in, raw, taken, scenarios, cfg, costs, cycle_id, left_out, bool(trial_run_id), base_said
         )
     else:
+        inputs = raw if taken.scenario is None else apply(raw, taken.scenario, _lead_time_rule(cfg))
         cached = _solved_base.get(cycle_id)  # a network plan's entry is no start for the single-echelon LP
         base = solve(inputs, costs, start=cached if isinstance(cached, PlanResult) else None)
         solved = len(base.parts) - base.reused
-        rows = [{"scenario_name": "base", "description": "The cycle's plan as published.", **outcome(inputs, base)}]
+        rows = [{"scenario_name": "base", "description": base_said, **outcome(inputs, base)}]
         for scenario in scenarios:
-            changed = apply(inputs, scenario, with_lead_time)
+            changed = apply(raw, taken.on_top(scenario), _lead_time_rule(cfg))
             rows.append(
                 {
                     "scenario_name": scenario.name,
@@ -341,42 +427,32 @@ def _network_outcome(net_in, result) -> dict:
     }
 
 
-def _network_outcomes(data, base_in, inputs, scenarios, cfg: PlanConfig, costs, with_lead_time, cycle_id: str,
-                      left_out: dict, trial: bool):  # fmt: skip
+def _network_outcomes(data, raw_in, raw, taken: Decided, scenarios, cfg: PlanConfig, costs, cycle_id: str,
+                      left_out: dict, trial: bool, base_said: str):  # fmt: skip
     """The base network plan (the plan stage's, when it ran in this process on the same network) and each
-    scenario's, as comparison rows; and how many base plans were solved here (0 or 1)."""
+    scenario's on top of the meeting's decisions, as comparison rows; and how many base plans were solved here
+    (0 or 1). ``raw_in``: the network before any change, built from the plan's inputs ``raw``."""
+    base_in = _network_for(data, raw, taken.scenario, cfg, costs, raw_in.resource_types) if taken.scenario else raw_in
     fingerprint = network_plan.fingerprint(base_in.network)
     cached = _solved_base.get(cycle_id)
     if isinstance(cached, tuple) and cached[0] == fingerprint:
         base, solved = cached[1], 0
     else:
         base, solved = plan_network(base_in.network, costs), 1
-    rows = [
-        {"scenario_name": "base", "description": "The cycle's plan as published.", **_network_outcome(base_in, base)}
-    ]
-    families = data["products"].set_index("item_id")["family_id"]
+    rows = [{"scenario_name": "base", "description": base_said, **_network_outcome(base_in, base)}]
     for scenario in scenarios:
-        changed = apply(inputs, scenario, with_lead_time, base_in.resource_types)
-        net_in = network_plan.build(data, changed, cfg.bucket, costs)
         try:  # a change the network cannot take (a plant that could never make the family) names why
-            net = apply_network(
-                net_in.network,
-                scenario,
-                lambda change: change_buckets(inputs.buckets, change),
-                lambda months: int(network_plan.buckets_for_months(months, cfg.bucket)),
-                families,
-            )
+            net_in = _network_for(data, raw, taken.on_top(scenario), cfg, costs, raw_in.resource_types)
         except ValueError as e:
             if trial:
                 raise ValueError(f"{scenario.path or scenario.name}: {e}") from None
             left_out[scenario.name] = f"{scenario.path or scenario.name}: {e}"
             continue
-        net_in = replace(net_in, network=net)
         rows.append(
             {
                 "scenario_name": scenario.name,
                 "description": scenario.description,
-                **_network_outcome(net_in, plan_network(net, costs, start=base)),
+                **_network_outcome(net_in, plan_network(net_in.network, costs, start=base)),
             }
         )
     return rows, solved

@@ -1,12 +1,14 @@
 -- The cycle's supply plan per series and bucket with what money and rollups need: family, region, standard
--- cost and net price (EUR). Earlier cycles' plans stay in the archive, not here.
+-- cost and net price (EUR). The prices and costs are the plan's own (the master data's, or an adopted
+-- scenario's price and FX changes): every money number of the plan is the plan's. Earlier cycles' plans stay in
+-- the archive, not here.
 with plan as (
     select * from {{ source('planning', 'plan_reconciled') }}
     where cycle_id = '{{ cycle_id() }}'
 ),
 
 series as (
-    select sku_id, location_id, family_id, region, unit_cost_amount, net_price_amount
+    select sku_id, location_id, family_id, region
     from {{ ref('dim_sku_locations') }}
 ),
 
@@ -18,8 +20,8 @@ priced as (
         plan.bucket_date,
         series.family_id,
         series.region,
-        series.unit_cost_amount,
-        series.net_price_amount,
+        plan.unit_cost_amount,
+        plan.net_price_amount,
         plan.consensus_demand_qty,
         plan.demand_met_qty,
         plan.shortage_qty,
