@@ -44,7 +44,7 @@ demo: prepare
 test: prepare browser
 	$(BIN)/python -m pytest -m "not long and not distributed"
 
-# What takes several cycles or a server: a cycle killed and rerun, the 12-cycle backfill, `make ui` in a browser
+# What takes several cycles or a server: a cycle killed and rerun, the 7-cycle backfill, `make ui` in a browser
 test-long: prepare browser
 	$(BIN)/python -m pytest -m long
 

@@ -23,6 +23,15 @@ def decisions_dir() -> Path:
     return Path(os.environ.get("SOP_DECISIONS_DIR") or sop_home() / "decisions").resolve()
 
 
+def frozen_buckets() -> int:
+    """The frozen window (sop/planning/frozen.py): the first ``SOP_FROZEN_BUCKETS`` buckets of a cycle keep the
+    last approved plan's production, purchases and transfers (default 1; 0: no window)."""
+    value = os.environ.get("SOP_FROZEN_BUCKETS") or "1"
+    if not value.isdigit():
+        raise ValueError(f"SOP_FROZEN_BUCKETS must be a whole number of buckets (0 or more), not {value!r}")
+    return int(value)
+
+
 # A cycle's dbt command. dbt's unit tests check a model's SQL, not a cycle's data: `make test` runs them
 # (tests/test_dbt.py), a cycle does not (3 s of a 10k-series cycle). Data tests run every cycle (asset checks).
 DBT_BUILD = ("build", "--exclude-resource-type", "unit_test")

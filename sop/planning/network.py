@@ -57,6 +57,12 @@ COLUMNS = {
     # the bucket at most max_qty; shipments on a lane in the bucket at most capacity
     "source_limits": {"source_id": "object", "bucket": "int", "max_qty": "float"},
     "lane_limits": {"lane_id": "object", "bucket": "int", "capacity": "float"},
+    # the frozen window (sop.planning.frozen): which items' production, purchases and transfers are kept in which
+    # buckets, and the approved plan's quantities there (a key the approved plan has not is kept at zero)
+    "frozen_cells": {"item_id": "object", "bucket": "int"},
+    "frozen_made": {"item_id": "object", "plant_id": "object", "bucket": "int", "qty": "float"},
+    "frozen_bought": {"source_id": "object", "bucket": "int", "qty": "float"},
+    "frozen_shipped": {"lane_id": "object", "item_id": "object", "bucket": "int", "qty": "float"},
 }  # fmt: skip
 
 
@@ -83,6 +89,10 @@ class Network:
     safety_stock: pd.DataFrame = empty("safety_stock")
     source_limits: pd.DataFrame = empty("source_limits")
     lane_limits: pd.DataFrame = empty("lane_limits")
+    frozen_cells: pd.DataFrame = empty("frozen_cells")
+    frozen_made: pd.DataFrame = empty("frozen_made")
+    frozen_bought: pd.DataFrame = empty("frozen_bought")
+    frozen_shipped: pd.DataFrame = empty("frozen_shipped")
 
 
 @dataclass
@@ -100,6 +110,9 @@ class NetworkPlan:
     # the solved parts, by fingerprint: what a scenario's plan (``plan(..., start=this)``) starts from
     parts: dict = field(default_factory=dict, repr=False)
     reused: int = 0  # parts taken unchanged from ``start``
+    # the frozen window's keys: block (production, purchase, transfer), their keys, bucket, approved qty and
+    # planned_qty (what the plan does there: the approved qty unless keeping it was impossible)
+    frozen: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -370,6 +383,8 @@ def plan(
         lane_rows = lane_rows.groupby(["lane_id", "bucket"], as_index=False)["capacity"].min()
         lp.constrain(lane_rows, ["lane_id", "bucket"], [shipped.assign(coef=1.0)], -INF, "capacity")
 
+    frozen = _freeze(lp, net, costs, made, bought, shipped)
+
     values, objective, parts, reused = lp.solve(options, workers, start)
     value = lambda frame: values[frame["var"].to_numpy()]  # noqa: E731 - one short read per block
     hours_used = (
@@ -403,4 +418,47 @@ def plan(
         constraints=lp.row_count,
         parts=parts,
         reused=reused,
+        frozen=frozen.assign(planned_qty=[values[v].sum() for v in frozen["vars"]]).drop(columns="vars"),
     )
+
+
+# A unit of the frozen window changed costs this many times the dearest unit the plan could lose: the plan
+# keeps the approved production, purchases and transfers even at the price of a shortage, and changes them only
+# where keeping them is impossible (hours, a supplier or a lane lost since), which the exceptions then report.
+FROZEN_CHANGE_MARKUP = 2.0
+
+
+def _freeze(lp: _Builder, net: Network, costs: PlanCosts, made, bought, shipped) -> pd.DataFrame:
+    """Rows keeping the frozen window: per key, what the plan makes, buys or ships there plus what it falls
+    short of minus what it exceeds equals the approved quantity (zero where the approved plan had none), the
+    shortfall and excess priced at FROZEN_CHANGE_MARKUP. Returns the kept keys: block, key columns, bucket,
+    approved qty and the plan's variables (``vars``)."""
+    columns = ["block", "item_id", "plant_id", "source_id", "lane_id", "bucket", "qty", "vars"]
+    if not len(net.frozen_cells):
+        return pd.DataFrame(columns=columns)
+    dearest = max(
+        float(net.demand["net_price"].max()) * costs.shortage_markup if len(net.demand) else 0.0,
+        float(net.items["unit_cost"].max()) if len(net.items) else 0.0,
+        1.0,
+    )
+    penalty = FROZEN_CHANGE_MARKUP * dearest
+    kept = []
+    for block, frame, approved, key in (
+        ("production", made, net.frozen_made, ["item_id", "plant_id", "bucket"]),
+        ("purchase", bought, net.frozen_bought, ["source_id", "bucket"]),
+        ("transfer", shipped, net.frozen_shipped, ["lane_id", "item_id", "bucket"]),
+    ):
+        held = frame.merge(net.frozen_cells, on=["item_id", "bucket"])
+        if not len(held):
+            continue
+        rows = (
+            held.groupby(key, as_index=False)
+            .agg(vars=("var", list))
+            .merge(approved.groupby(key, as_index=False)["qty"].sum(), on=key, how="left")
+            .fillna({"qty": 0.0})
+        )
+        under = lp.variables(rows[key], cost=penalty)
+        over = lp.variables(rows[key], cost=penalty)
+        lp.constrain(rows, key, [held.assign(coef=1.0), under.assign(coef=1.0), over.assign(coef=-1.0)], "qty", "qty")
+        kept.append(rows.assign(block=block))
+    return pd.concat(kept, ignore_index=True).reindex(columns=columns) if kept else pd.DataFrame(columns=columns)

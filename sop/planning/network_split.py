@@ -121,6 +121,12 @@ class _Split:
             need["pairs"].rename(columns={"node_id": "plant_id"}), source_keys, ["item_id", "plant_id"], fallback
         )
         self.source_share = source_share[["source_id", "chunk", "share"]]
+        # the frozen window's production of a shared item (an intermediate) is kept in each chunk's share of it
+        made_keys = net.frozen_made[~net.frozen_made["item_id"].isin(owner.index)][["item_id", "plant_id"]]
+        self.made_share = _share(
+            need["pairs"].rename(columns={"node_id": "plant_id"}), made_keys.drop_duplicates(), ["item_id", "plant_id"],
+            fallback,
+        )  # fmt: skip
         lanes = net.lanes[["lane_id", "to_node"]].rename(columns={"to_node": "node_id"})
         self.lane_share = _share(need["nodes"], lanes, ["node_id"], fallback)[["lane_id", "chunk", "share"]]
         resources = net.resources[["resource_id"]].drop_duplicates()
@@ -188,6 +194,18 @@ class _Split:
             opening=given(net.opening),
             in_transit=given(net.in_transit),
             safety_stock=given(net.safety_stock),
+            # the frozen window: finished items whole, a shared item's production and a shared source's purchases in
+            # the chunk's share
+            frozen_made=own(net.frozen_made)
+            .merge(self.made_share[self.made_share["chunk"] == k], on=["item_id", "plant_id"], how="left")
+            .pipe(lambda f: f.assign(qty=f["qty"] * f["share"].fillna(1.0)))
+            .drop(columns=["chunk", "share"]),
+            frozen_shipped=own(net.frozen_shipped),
+            frozen_bought=net.frozen_bought.merge(
+                self.source_share[self.source_share["chunk"] == k], on="source_id", how="left"
+            )
+            .pipe(lambda f: f.assign(qty=f["qty"] * f["share"].fillna(0)))
+            .drop(columns=["chunk", "share"]),  # fmt: skip
         )
 
     def solve(self, chunks, costs, options, start) -> dict[int, NetworkPlan]:
@@ -310,4 +328,14 @@ def _combined(net: Network, plans: list[NetworkPlan]) -> NetworkPlan:
         constraints=sum(p.constraints for p in plans),
         parts={key: part for p in plans for key, part in p.parts.items()},
         reused=sum(p.reused for p in plans),
+        frozen=_frozen_added([p.frozen for p in plans]),
     )
+
+
+def _frozen_added(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The chunks' frozen-window keys added up (a shared component's purchases are kept in every chunk's share)."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame()
+    keys = ["block", "item_id", "plant_id", "source_id", "lane_id", "bucket"]
+    return pd.concat(frames).groupby(keys, as_index=False, dropna=False, sort=True)[["qty", "planned_qty"]].sum()

@@ -55,6 +55,8 @@ class PlanInputs:
     demand: np.ndarray  # series x buckets, consensus demand
     buckets: pd.DatetimeIndex
     hours: pd.DataFrame  # resource_id x buckets, regular hours available
+    # series x buckets: production the frozen window keeps (sop.planning.frozen), NaN where the plan is free
+    frozen: np.ndarray | None = None
 
 
 @dataclass
@@ -133,17 +135,24 @@ def _parts(inp: PlanInputs) -> list[tuple[str, np.ndarray, PlanInputs]]:
         (
             name,
             rows,
-            replace(inp, series=inp.series.iloc[rows].reset_index(drop=True), demand=inp.demand[rows], hours=h),
+            replace(_rows(inp, rows), hours=h),
         )
         for name, rows, h in groups
     ]
+
+
+def _rows(inp: PlanInputs, rows: np.ndarray) -> PlanInputs:
+    """The plan's inputs of some series only."""
+    frozen = None if inp.frozen is None else inp.frozen[rows]
+    return replace(inp, series=inp.series.iloc[rows].reset_index(drop=True), demand=inp.demand[rows], frozen=frozen)
 
 
 def _fingerprint(inp: PlanInputs, costs: PlanCosts) -> str:
     """Everything a part's LP is built from, hashed."""
     digest = hashlib.blake2b(repr((costs, inp.hours.index.tolist())).encode(), digest_size=20)
     columns = ("units_per_hour", "unit_cost_amount", "net_price_amount", "opening_qty", "safety_stock_qty")
-    for array in (*(inp.series[c].to_numpy(float) for c in columns), inp.demand, inp.hours.to_numpy(float)):
+    frozen = np.zeros(0) if inp.frozen is None else inp.frozen
+    for array in (*(inp.series[c].to_numpy(float) for c in columns), inp.demand, inp.hours.to_numpy(float), frozen):
         digest.update(np.ascontiguousarray(array, dtype=float).tobytes())
     return digest.hexdigest()
 
@@ -168,7 +177,7 @@ def _uncapacitated_basis(inp: PlanInputs, costs: PlanCosts) -> highspy.HighsBasi
     unlimited = pd.DataFrame(1e12, index=inp.hours.index, columns=inp.hours.columns)
     for lo in range(0, S, CHUNK_SERIES):
         rows = np.arange(lo, min(S, lo + CHUNK_SERIES))
-        chunk = replace(inp, series=inp.series.iloc[rows].reset_index(drop=True), demand=inp.demand[rows])
+        chunk = _rows(inp, rows)
         part = _solve_part(replace(chunk, hours=unlimited), costs)
         rate = chunk.series["units_per_hour"].to_numpy(float)
         use += (part.prod / np.where(_makeable(chunk), rate, np.inf)[:, None]).sum(axis=0)
@@ -249,7 +258,13 @@ def _solve_part(inp: PlanInputs, costs: PlanCosts, start: Part | None = None) ->
     upper[X : X + n] = np.where(np.repeat(makeable & ok, T), highspy.kHighsInf, 0.0)
     upper[SH : SH + n] = inp.demand.ravel()
     upper[O:] = costs.overtime_share * hours.ravel()
-    bounds = np.column_stack([np.zeros(nvar), upper])
+    lower = np.zeros(nvar)
+    if inp.frozen is not None:  # the frozen window's production, kept (fenced() made it fit the hours)
+        held = np.isfinite(inp.frozen.ravel())
+        kept = np.where(held, inp.frozen.ravel(), 0.0)
+        lower[X : X + n] = np.where(held, np.minimum(kept, upper[X : X + n]), 0.0)
+        upper[X : X + n] = np.where(held, lower[X : X + n], upper[X : X + n])
+    bounds = np.column_stack([lower, upper])
 
     # one row block after another: stock balance (equalities), safety stock and capacity (at most)
     A = sparse.vstack([A_eq, A_ub]).tocsc()
@@ -350,3 +365,23 @@ def plan_cost(
         + (costs.below_safety_rate * unit_cost * below).sum()
         + costs.overtime_cost_per_hour * overtime.sum()
     )
+
+
+def fenced(inp: PlanInputs, wanted: np.ndarray, costs: PlanCosts) -> PlanInputs:
+    """``inp`` keeping the production ``wanted`` (series x buckets, NaN where free) as far as the hours allow:
+    where a resource's frozen production in a bucket needs more than its regular hours and overtime, every
+    frozen series on it is cut in proportion (so the LP stays feasible); a series no resource makes keeps 0."""
+    frozen = np.where(np.isfinite(wanted), np.maximum(wanted, 0.0), np.nan)
+    makeable = _makeable(inp) & inp.series["resource_id"].isin(inp.hours.index).to_numpy()
+    frozen[~makeable] = np.where(np.isfinite(frozen[~makeable]), 0.0, np.nan)
+    rate = inp.series["units_per_hour"].to_numpy(float)
+    resources = inp.series["resource_id"].to_numpy()
+    for k, resource in enumerate(inp.hours.index):
+        rows = np.flatnonzero(makeable & (resources == resource))
+        if not len(rows):
+            continue
+        need = np.nansum(frozen[rows] / rate[rows, None], axis=0)
+        have = inp.hours.to_numpy(float)[k] * (1 + costs.overtime_share) * (1 - 1e-9)  # within HiGHS's tolerance
+        scale = np.where(need > have, have / np.where(need > 0, need, 1.0), 1.0)
+        frozen[rows] = frozen[rows] * scale[None, :]
+    return replace(inp, frozen=frozen)

@@ -619,7 +619,8 @@ def fingerprint(net: Network) -> str:
 
     digest = hashlib.sha256(str(net.buckets).encode())
     for name in ("items", "demand", "routings", "routing_resources", "resources", "bom", "sources", "lanes",
-                 "opening", "in_transit", "safety_stock", "source_limits", "lane_limits"):  # fmt: skip
+                 "opening", "in_transit", "safety_stock", "source_limits", "lane_limits", "frozen_cells",
+                 "frozen_made", "frozen_bought", "frozen_shipped"):  # fmt: skip
         frame = getattr(net, name)
         digest.update(name.encode())
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from sop.buckets import DAYS_PER_MONTH, Bucket, planning_bucket
+from sop.planning import frozen
 from sop.planning.decided import Decided, taken_in
 from sop.planning.network_scenarios import apply_network, needs_network
 from sop.planning.network_split import plan_network
@@ -24,8 +25,8 @@ from sop.planning.scenarios import (
     markdown_table,
     outcome,
 )
-from sop.planning.supply_plan import PlanCosts, PlanInputs, PlanResult, solve
-from sop.settings import scenarios_dir
+from sop.planning.supply_plan import PlanCosts, PlanInputs, PlanResult, fenced, solve
+from sop.settings import frozen_buckets, scenarios_dir
 from sop.stages import network_plan
 from sop.warehouse import add_new_columns, replace_cycle_rows
 
@@ -39,6 +40,7 @@ _solved_base: dict[str, PlanResult | tuple] = {}  # a network plan: (fingerprint
 class PlanConfig:
     costs: PlanCosts = PlanCosts()  # rates per month, scaled to the bucket
     bucket: Bucket = field(default_factory=planning_bucket)
+    frozen_buckets: int = field(default_factory=frozen_buckets)  # the time fence (sop.planning.frozen)
 
 
 def safety_stock(service_level, rmse, lead_time_days, bucket_days: float = DAYS_PER_MONTH):
@@ -182,6 +184,140 @@ def decided(con: duckdb.DuckDBPyConnection, cycle_id: str, folder: Path | None =
     return taken_in(log, requests, cycle_id, folder or scenarios_dir())
 
 
+def _approved_before(con: duckdb.DuckDBPyConnection, cycle_id: str, bucket: Bucket) -> str | None:
+    """The newest approved cycle before ``cycle_id`` planned in the same buckets (its plan's frozen window is
+    this one's to keep), if any."""
+    if not _relation(con, "decisions", "approved_supply_plan"):
+        return None
+    row = con.execute(
+        "select max(cycle_id) from decisions.approved_supply_plan where cycle_id < ? and planning_bucket = ?",
+        [cycle_id, bucket.name],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _opened(con: duckdb.DuckDBPyConnection, cycle_id: str) -> list:
+    if not _relation(con, "decisions", "decision_log"):
+        return []
+    return frozen.unfrozen(con.execute("select * from decisions.decision_log").df(), cycle_id)
+
+
+def _approved(con: duckdb.DuckDBPyConnection, sql: str, approved: str, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """The approved plan's rows of the frozen buckets (``sql`` selects a ``bucket_date`` and keys, ``qty``), with
+    each bucket's position in this horizon."""
+    rows = con.execute(sql, [approved, [d.date() for d in dates]]).df()
+    position = {d: k for k, d in enumerate(dates)}
+    return rows.assign(bucket=pd.to_datetime(rows["bucket_date"]).map(position).astype(int)).drop(columns="bucket_date")
+
+
+def _fence(con: duckdb.DuckDBPyConnection, cycle_id: str, net_in, cfg: PlanConfig) -> dict:
+    """The frozen window (sop.planning.frozen) of a network plan, as the Network fields that set it: the
+    approved plan's production, purchases and transfers of the first buckets, to keep. Empty when nothing is
+    approved before the cycle (or the window is 0 buckets)."""
+    approved = _approved_before(con, cycle_id, cfg.bucket)
+    if approved is None or cfg.frozen_buckets == 0:
+        return {}
+    net, dates = net_in.network, net_in.bucket_dates[: cfg.frozen_buckets]
+    made = _approved(
+        con,
+        "select sku_id as item_id, plant_id, bucket_date, sum(planned_supply_qty) as qty "
+        "from decisions.approved_supply_plan where cycle_id = ? and list_contains(?, bucket_date) group by all",
+        approved,
+        dates,
+    )
+    bought = _approved(
+        con,
+        "select supplier_id, item_id, plant_id, order_bucket_date as bucket_date, sum(purchase_qty) as qty "
+        "from decisions.approved_purchase_plan where cycle_id = ? and list_contains(?, order_bucket_date) "
+        "group by all",
+        approved,
+        dates,
+    )
+    # one source per supplier, item and plant takes the approved purchases (the first, by id)
+    sources = net.sources.sort_values("source_id").drop_duplicates(["supplier_id", "item_id", "plant_id"])
+    bought = bought.merge(sources[["source_id", "supplier_id", "item_id", "plant_id"]], on=["supplier_id", "item_id",
+                          "plant_id"])[["source_id", "bucket", "qty"]]  # fmt: skip
+    shipped = _approved(
+        con,
+        "select lane_id, sku_id as item_id, ship_bucket_date as bucket_date, sum(transfer_qty) as qty "
+        "from decisions.approved_transfer_plan where cycle_id = ? and list_contains(?, ship_bucket_date) group by all",
+        approved,
+        dates,
+    )
+    held = frozen.cells(net.items["item_id"], net_in.bucket_dates, cfg.frozen_buckets, _opened(con, cycle_id))
+    return {"frozen_cells": held, "frozen_made": made, "frozen_bought": bought, "frozen_shipped": shipped}
+
+
+def _wanted(con: duckdb.DuckDBPyConnection, cycle_id: str, inputs: PlanInputs, cfg: PlanConfig) -> np.ndarray | None:
+    """The frozen window of a single-echelon plan: per series and bucket, the approved production to keep (0
+    where the approved plan made none), NaN where the plan is free; None when nothing is approved before."""
+    approved = _approved_before(con, cycle_id, cfg.bucket)
+    if approved is None or cfg.frozen_buckets == 0:
+        return None
+    rows = _approved(
+        con,
+        "select sku_id, location_id, bucket_date, sum(planned_supply_qty) as qty from decisions.approved_supply_plan "
+        "where cycle_id = ? and list_contains(?, bucket_date) group by all",
+        approved,
+        inputs.buckets[: cfg.frozen_buckets],
+    )
+    held = frozen.cells(inputs.series["sku_id"], inputs.buckets, cfg.frozen_buckets, _opened(con, cycle_id))
+    S, T = inputs.demand.shape
+    wanted = np.full((S, T), np.nan)
+    skus = inputs.series["sku_id"].astype(str).to_numpy()
+    for sku, buckets in held.groupby("item_id")["bucket"]:
+        wanted[np.ix_(np.flatnonzero(skus == sku), buckets.to_numpy())] = 0.0
+    index = pd.MultiIndex.from_frame(inputs.series[["sku_id", "location_id"]].astype(str))
+    at = index.get_indexer(pd.MultiIndex.from_frame(rows[["sku_id", "location_id"]].astype(str)))
+    rows = rows[at >= 0].assign(row=at[at >= 0])
+    keep = np.isfinite(wanted[rows["row"].to_numpy(), rows["bucket"].to_numpy()])
+    wanted[rows["row"].to_numpy()[keep], rows["bucket"].to_numpy()[keep]] = rows["qty"].to_numpy(float)[keep]
+    return wanted
+
+
+def _series_breaks(inputs: PlanInputs, wanted: np.ndarray | None, result: PlanResult) -> pd.DataFrame:
+    """The frozen window's production a single-echelon plan could not keep (hours lost), as network exceptions."""
+    if wanted is None:
+        return frozen.breaks(pd.DataFrame(), inputs.buckets, pd.Series(dtype=float))
+    S, T = wanted.shape
+    planned = result.series_plan["planned_supply_qty"].to_numpy(float).reshape(S, T)
+    rows, buckets = np.nonzero(np.isfinite(wanted))
+    kept = pd.DataFrame(
+        {
+            "block": "production",
+            "item_id": inputs.series["sku_id"].to_numpy()[rows],
+            "plant_id": inputs.series["plant_id"].to_numpy()[rows],
+            "supplier_id": None,
+            "lane_id": None,
+            "bucket": buckets,
+            "qty": wanted[rows, buckets],
+            "planned_qty": planned[rows, buckets],
+        }
+    )
+    unit_cost = inputs.series.groupby("sku_id")["unit_cost_amount"].first()
+    return frozen.breaks(kept, inputs.buckets, unit_cost)
+
+
+def _fenced(net_in, fence: dict):
+    return replace(net_in, network=replace(net_in.network, **fence)) if fence else net_in
+
+
+def _frozen_breaks(net_in, result) -> pd.DataFrame:
+    """The frozen window's changes a network plan could not avoid, as network exceptions."""
+    kept = result.frozen
+    if not len(kept):
+        return frozen.breaks(kept, net_in.bucket_dates, pd.Series(dtype=float))
+    sources = net_in.network.sources[["source_id", "supplier_id", "item_id", "plant_id"]]
+    bought = kept["block"] == "purchase"
+    by_source = kept.loc[bought, ["source_id"]].merge(sources, on="source_id", how="left")
+    kept = kept.astype({"item_id": object, "plant_id": object}).assign(supplier_id=None)
+    kept.loc[bought, ["item_id", "plant_id", "supplier_id"]] = by_source[
+        ["item_id", "plant_id", "supplier_id"]
+    ].to_numpy()
+    unit_cost = net_in.network.items.set_index("item_id")["unit_cost"]
+    return frozen.breaks(kept, net_in.bucket_dates, unit_cost)
+
+
 def _write_adopted(con: duckdb.DuckDBPyConnection, cycle_id: str, taken: Decided) -> None:
     """planning.adopted_scenario: the scenario whose plan the cycle's plan is (publish_log and plan_status say so)."""
     con.execute("create schema if not exists planning")
@@ -234,11 +370,22 @@ def run(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig | None = 
                 f"the adopted scenario {taken.adopted_name!r} changes a supply network this data set has not"
             )
         inputs = apply(inputs, taken.scenario, _lead_time_rule(cfg))
-    empty = {  # no network: none of its rows for the cycle
-        f"{table.split('.')[1]}_rows": replace_cycle_rows(con, table, cycle_id, pd.DataFrame(columns=list(columns)[1:]))
+    wanted = _wanted(con, cycle_id, inputs, cfg)
+    costs = cfg.costs.per_bucket(cfg.bucket.months)
+    if wanted is not None:
+        inputs = fenced(inputs, wanted, costs)
+    result = solve(inputs, costs)
+    empty = {  # no network: none of its rows for the cycle, but the frozen window's breaks
+        f"{table.split('.')[1]}_rows": replace_cycle_rows(
+            con,
+            table,
+            cycle_id,
+            _series_breaks(inputs, wanted, result)
+            if table == "planning.network_exceptions"
+            else pd.DataFrame(columns=list(columns)[1:]),
+        )
         for table, columns in network_plan.NETWORK_TABLES.items()
     }
-    result = solve(inputs, cfg.costs.per_bucket(cfg.bucket.months))
     _solved_base.clear()  # one plan's worth of memory at most
     _solved_base[cycle_id] = result
     attrs = inputs.series[
@@ -321,10 +468,13 @@ def _run_network(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig,
     if taken.scenario is not None:
         net_in = _network_for(data, inputs, taken.scenario, cfg, costs, net_in.resource_types)
         inputs = net_in.plan_inputs
+    net_in = _fenced(net_in, _fence(con, cycle_id, net_in, cfg))
     result = plan_network(net_in.network, costs)
     _solved_base.clear()  # the scenario stage that follows in this process starts from it
     _solved_base[cycle_id] = (network_plan.fingerprint(net_in.network), result)
     tables = network_plan.tables(net_in, result)
+    tables["network_exceptions"] = pd.concat([tables["network_exceptions"], _frozen_breaks(net_in, result)],
+                                             ignore_index=True)  # fmt: skip
     attrs = inputs.series[["sku_id", "location_id", "net_price_amount", "unit_cost_amount"]]
     plan = tables["plan_reconciled"].merge(attrs, on=["sku_id", "location_id"], how="left")
     tables["plan_reconciled"] = plan.assign(
@@ -376,16 +526,22 @@ def run_scenarios(
     )
     if on_network:
         rows, solved = _network_outcomes(
-            data, raw_in, raw, taken, scenarios, cfg, costs, cycle_id, left_out, bool(trial_run_id), base_said
+            con, data, raw_in, raw, taken, scenarios, cfg, costs, cycle_id, left_out, bool(trial_run_id), base_said
         )
     else:
         inputs = raw if taken.scenario is None else apply(raw, taken.scenario, _lead_time_rule(cfg))
+        wanted = _wanted(con, cycle_id, inputs, cfg)  # every scenario keeps the frozen window too
+
+        def fence(changed: PlanInputs) -> PlanInputs:
+            return changed if wanted is None else fenced(changed, wanted, costs)
+
+        inputs = fence(inputs)
         cached = _solved_base.get(cycle_id)  # a network plan's entry is no start for the single-echelon LP
         base = solve(inputs, costs, start=cached if isinstance(cached, PlanResult) else None)
         solved = len(base.parts) - base.reused
         rows = [{"scenario_name": "base", "description": base_said, **outcome(inputs, base)}]
         for scenario in scenarios:
-            changed = apply(raw, taken.on_top(scenario), _lead_time_rule(cfg))
+            changed = fence(apply(raw, taken.on_top(scenario), _lead_time_rule(cfg)))
             rows.append(
                 {
                     "scenario_name": scenario.name,
@@ -427,12 +583,14 @@ def _network_outcome(net_in, result) -> dict:
     }
 
 
-def _network_outcomes(data, raw_in, raw, taken: Decided, scenarios, cfg: PlanConfig, costs, cycle_id: str,
+def _network_outcomes(con, data, raw_in, raw, taken: Decided, scenarios, cfg: PlanConfig, costs, cycle_id: str,
                       left_out: dict, trial: bool, base_said: str):  # fmt: skip
     """The base network plan (the plan stage's, when it ran in this process on the same network) and each
     scenario's on top of the meeting's decisions, as comparison rows; and how many base plans were solved here
     (0 or 1). ``raw_in``: the network before any change, built from the plan's inputs ``raw``."""
     base_in = _network_for(data, raw, taken.scenario, cfg, costs, raw_in.resource_types) if taken.scenario else raw_in
+    fence = _fence(con, cycle_id, base_in, cfg)  # every scenario keeps the frozen window too
+    base_in = _fenced(base_in, fence)
     fingerprint = network_plan.fingerprint(base_in.network)
     cached = _solved_base.get(cycle_id)
     if isinstance(cached, tuple) and cached[0] == fingerprint:
@@ -442,7 +600,7 @@ def _network_outcomes(data, raw_in, raw, taken: Decided, scenarios, cfg: PlanCon
     rows = [{"scenario_name": "base", "description": base_said, **_network_outcome(base_in, base)}]
     for scenario in scenarios:
         try:  # a change the network cannot take (a plant that could never make the family) names why
-            net_in = _network_for(data, raw, taken.on_top(scenario), cfg, costs, raw_in.resource_types)
+            net_in = _fenced(_network_for(data, raw, taken.on_top(scenario), cfg, costs, raw_in.resource_types), fence)
         except ValueError as e:
             if trial:
                 raise ValueError(f"{scenario.path or scenario.name}: {e}") from None

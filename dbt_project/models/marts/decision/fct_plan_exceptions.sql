@@ -12,6 +12,9 @@
 --                       a network plan's causes of lost demand, per component and plant or per lane, sized and
 --                       classified by the plan stage (planning.network_exceptions; sop/stages/network_plan.py):
 --                       units short, EUR of the demand they starve
+--   frozen_break        the frozen window's approved production, purchases or transfers the plan had to change
+--                       (hours, a supplier or a lane lost since the approval; sop/planning/frozen.py), per item
+--                       and plant or per lane: units changed, EUR at standard cost
 -- Severity, against the cycle's planned revenue R: high if EUR >= 0.5% of R, or >= 0.1% of R and it bites in
 -- the first two buckets (too late to react); medium if >= 0.1% of R, or for a shortage whose family's
 -- shortages add up to that (many small shortages are one supply problem); low otherwise.
@@ -236,6 +239,7 @@ ranked as (
                     when 'supplier_over_capacity' then 2
                     when 'material_shortage' then 2
                     when 'lane_over_capacity' then 2
+                    when 'frozen_break' then 2
                     when 'below_safety_stock' then 3
                     when 'budget_gap' then 4
                     when 'forecast_capped' then 5
