@@ -1,7 +1,9 @@
 -- The S&OP scorecard as of the cycle: the headline KPI of every area for every history month, per family, per
 -- region and in total. Each ratio is recomputed from the level's sums (a family's fill rate is its shipped
 -- units over its ordered units), never averaged over series. Production KPIs belong to plants, which do not
--- map onto families or regions: they are filled on the total rows only.
+-- map onto families or regions: they are filled on the total rows only. Plan stability (plan_change_rate) compares
+-- plans, not history: it is on the row of the month before the cycle.
+{%- set stability_months = 3 %}
 with service_buckets as (
     select
         service_level.*,
@@ -121,6 +123,24 @@ attainment as (
     group by month_date
 ),
 
+plan_stability as (
+    -- how much the supply plan of the horizon's first {{ stability_months }} months moved against the last approved
+    -- plan (fct_plan_changes): the changes per family, region and month added up unsigned (one family's rise does
+    -- not cancel another's fall), over what the approved plan had there. On the row of the month before the
+    -- cycle starts: the scorecard's "now"; null without an approved plan before the cycle.
+    select
+        {{ aggregation_level(series=false) }} as aggregation_level,
+        {{ level_member('family_id') }} as family_id,
+        {{ level_member('region') }} as region,
+        sum(abs(change_value)) as moved_qty,
+        sum(previous_value) as approved_qty
+    from {{ ref('fct_plan_changes') }}
+    where measure_name = 'supply_qty'
+        and month_date >= {{ cycle_start_date() }}
+        and month_date < {{ dbt.dateadd('month', stability_months, cycle_start_date()) }}
+    group by {{ hierarchy_grouping_sets([], series=false) }}
+),
+
 members as (
     select month_date, aggregation_level, family_id, region from service
     union
@@ -174,7 +194,11 @@ final as (
         cast(case when members.aggregation_level = 'total' then capacity.production_efficiency end as {{ double() }})
             as production_efficiency,
         cast(case when members.aggregation_level = 'total' then attainment.schedule_attainment end as {{ double() }})
-            as schedule_attainment
+            as schedule_attainment,
+        cast(
+            {{ round_to('cast(plan_stability.moved_qty as ' ~ double() ~ ') / nullif(plan_stability.approved_qty, 0)', 6) }}
+            as {{ double() }}
+        ) as plan_change_rate
     from members
     left join service using (month_date, aggregation_level, family_id, region)
     left join inventory using (month_date, aggregation_level, family_id, region)
@@ -182,6 +206,11 @@ final as (
     left join forecast using (month_date, aggregation_level, family_id, region)
     left join capacity on members.month_date = capacity.month_date
     left join attainment on members.month_date = attainment.month_date
+    left join plan_stability
+        on members.aggregation_level = plan_stability.aggregation_level
+        and members.family_id = plan_stability.family_id
+        and members.region = plan_stability.region
+        and members.month_date = {{ dbt.dateadd('month', -1, cycle_start_date()) }}
 )
 
 select * from final
