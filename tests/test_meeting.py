@@ -1,6 +1,7 @@
 """Two consecutive cycles with the meeting's decisions in between, through Dagster as a planner runs them: the
-approved and current views, what changed since the approved plan (parts adding up), exceptions keeping their
-identity and ageing, and a decision refused with its file, row and field."""
+approved and current views, what changed since the approved plan (parts adding up), change requests taken in,
+the frozen window kept, an adopted scenario planned as a new version, exceptions keeping their identity and
+ageing, and a decision refused with its file, row and field."""
 
 import dagster as dg
 import duckdb
@@ -51,9 +52,17 @@ def test_two_cycles_with_decisions_between_them(tmp_path, small_frames, monkeypa
         with pytest.raises(DecisionError, match=rf"{FIRST}.yaml, row 1, field version: .* no version 2"):
             decisions.checked(paths)
         assert not run_cycle(FIRST, instance, job_name="record_decisions").success
+        # the meeting also asks for changes the next cycle takes in: an override and extra hours
+        family = store(paths, "select min(family_id) f from kpi_scorecard where cycle_id = ? and family_id <> 'ALL'",
+                       FIRST)["f"][0]  # fmt: skip
+        resource = store(paths, "select min(resource_id) r from capacity_plan where cycle_id = ?", FIRST)["r"][0]
         bad.write_text(
             f"- {{kind: accept_exception, cycle: {FIRST}, exception_id: '{accepted}', owner: Plant P1, "
             "due: 2026-06-30, by: Supply planner, at: 2026-01-05T09:00:00, reason: second shift from June}\n"
+            f"- {{kind: request_change, change: override, cycle: {FIRST}, family_id: {family}, month: 2026-03, "
+            "pct: 25, by: Sales director, at: 2026-01-05T09:30:00, reason: promotion}\n"
+            f"- {{kind: request_change, change: capacity, cycle: {FIRST}, resource_id: {resource}, extra_hours: 50, "
+            "from: 2026-02, to: 2026-02, by: Plant manager, at: 2026-01-05T09:40:00, reason: weekend shifts}\n"
             f"- {{kind: approve, cycle: {FIRST}, version: 1, by: CEO, at: 2026-01-05T10:00:00, reason: exec}}\n"
         )
         record(paths, instance, FIRST)
@@ -95,6 +104,34 @@ def test_two_cycles_with_decisions_between_them(tmp_path, small_frames, monkeypa
         horizon = changes[(changes["measure_name"] == "demand_qty") & (changes["month_date"] >= "2026-01-01")]
         assert float(horizon["current_value"].sum()) == pytest.approx(both["q"][0], abs=0.01)
 
+        # the requests are taken in: the override governs the family's March, the resource has 50 hours more
+        override = store(paths, "select * from demand_plan where cycle_id = ? and override_id = ?", SECOND,
+                         f"decision:{FIRST}.yaml#2")  # fmt: skip
+        assert len(override) and (override["bucket_date"] == pd.Timestamp("2026-03-01")).all()
+        assert override["consensus_demand_qty"].sum() == pytest.approx(
+            1.25 * override["statistical_forecast_qty"].sum(), rel=1e-4
+        )
+        hours = store(paths, "select cycle_id, available_hours h from capacity_plan where resource_id = ? and "
+                      "bucket_date = '2026-02-01' order by cycle_id", resource)  # fmt: skip
+        assert hours["h"].tolist() == pytest.approx([hours["h"][0], hours["h"][0] + 50])
+        # the frozen window (January, the second cycle's first month) keeps the approved production and purchases
+        breaks = store(paths, "select item_id, plant_id from plan_exceptions where cycle_id = ? and "
+                       "exception_type = 'frozen_break'", SECOND)  # fmt: skip
+        broken = set(zip(breaks["item_id"], breaks["plant_id"], strict=True))
+        for sql in (
+            "select cycle_id, sku_id i, plant_id p, sum(planned_supply_qty) q from supply_plan where "
+            "bucket_date = '2026-01-01' group by all",
+            "select cycle_id, item_id i, plant_id p, sum(purchase_qty) q from purchase_plan where "
+            "order_bucket_date = '2026-01-01' group by all",
+        ):
+            rows = store(paths, sql).pivot_table(index=["i", "p"], columns="cycle_id", values="q").fillna(0.0)
+            rows = rows[[(i, p) not in broken for i, p in rows.index]]
+            assert len(rows) and (rows[FIRST] - rows[SECOND]).abs().max() < 1e-3, sql
+        assert len(broken) < len(store(paths, "select distinct sku_id from supply_plan where cycle_id = ?", SECOND))
+        stability = store(paths, "select plan_change_rate r from kpi_scorecard where cycle_id = ? and "
+                          "aggregation_level = 'total' and month_date = '2025-12-01'", SECOND)  # fmt: skip
+        assert 0 <= stability["r"][0] < 1
+
         status = store(paths, "select * from exception_status where cycle_id = ?", SECOND)
         first_ids = set(exceptions["exception_id"])
         kept = status[status["exception_id"].isin(first_ids) & (status["lifecycle_status"] != "resolved")]
@@ -117,12 +154,29 @@ def test_two_cycles_with_decisions_between_them(tmp_path, small_frames, monkeypa
             decisions.checked(paths)
         lines = (folder / f"{FIRST}.yaml").read_text().splitlines()
         (folder / f"{FIRST}.yaml").write_text("\n".join(lines[:-1]) + "\n")
-        write(folder / f"{SECOND}.yaml", f"- {{kind: approve, cycle: {SECOND}, version: 1, by: CEO, "
-              "at: 2026-02-05T10:00:00, reason: exec}\n")  # fmt: skip
+        # the meeting adopts a scenario: the next run's plan is the scenario's, a new proposed version
+        compared = store(paths, "select scenario_name, revenue_amount from scenario_comparison where cycle_id = ? "
+                         "and scenario_name <> 'base' order by revenue_amount desc", SECOND)  # fmt: skip
+        scenario, revenue = compared["scenario_name"][0], compared["revenue_amount"][0]
+        write(folder / f"{SECOND}.yaml", f"- {{kind: adopt_scenario, cycle: {SECOND}, scenario: {scenario}, "
+              "by: CEO, at: 2026-02-05T09:00:00, reason: close the gap}\n")  # fmt: skip
+        assert run_cycle(SECOND, instance).published
+        status = store(paths, "select plan_version, status, adopted_scenario from plan_status where cycle_id = ? "
+                       "order by 1", SECOND)  # fmt: skip
+        assert status.values.tolist() == [[1, "proposed", None], [2, "proposed", scenario]]
+        adopted = store(paths, "select revenue_amount r from plan_financials where cycle_id = ? and plan_version = 2 "
+                        "and aggregation_level = 'total'", SECOND)  # fmt: skip
+        assert adopted["r"].sum() == pytest.approx(revenue, rel=1e-6)
+        base = store(paths, "select revenue_amount r from scenario_comparison where cycle_id = ? and plan_version = 2 "
+                     "and scenario_name in ('base', ?) order by scenario_name", SECOND, scenario)  # fmt: skip
+        assert base["r"].tolist() == pytest.approx([revenue, revenue], rel=1e-6)  # never applied twice
+        with (folder / f"{SECOND}.yaml").open("a") as f:
+            f.write(f"- {{kind: approve, cycle: {SECOND}, version: 2, by: CEO, at: 2026-02-05T10:00:00, "
+                    "reason: exec}\n")  # fmt: skip
         record(paths, instance, SECOND)
     current = store(paths, "select distinct cycle_id, plan_version from plan_financials_current")
-    assert current.values.tolist() == [[SECOND, 1]]
+    assert current.values.tolist() == [[SECOND, 2]]
     approved = store(paths, "select cycle_id, count(*) n from plan_reconciled_approved group by 1 order by 1")
     assert approved["cycle_id"].tolist() == [FIRST, SECOND]
-    pack = (paths.publish_dir / "pack" / f"{SECOND}_v1.html").read_text()
+    pack = (paths.publish_dir / "pack" / f"{SECOND}_v2.html").read_text()
     assert "<h2>Agenda</h2>" in pack and "approved</b> by CEO" in pack and f"Against cycle {FIRST} version 1" in pack
