@@ -18,6 +18,7 @@ from sop.sample_company import write_landing
 
 FIRST, LAST = "2025-01", "2025-07"
 CYCLES = [f"2025-{m:02d}" for m in range(1, 8)]
+CLI_CYCLE = "2025-12"  # the CLI test's one cycle: the sample's last month before the files it ingests
 
 
 @pytest.mark.long
@@ -76,7 +77,7 @@ def test_the_cli_ingests_a_folder_and_plans_one_scenario_through_dagster(tmp_pat
     env.pop("SOP_WAREHOUSE", None)
     env.pop("SOP_BUCKET", None)
     sop = str(Path(sys.executable).parent / "sop")
-    assert subprocess.run([sop, "run-cycle", LAST], env=env, capture_output=True).returncode == 0
+    assert subprocess.run([sop, "run-cycle", CLI_CYCLE], env=env, capture_output=True).returncode == 0
     # a planner's file dropped in a folder: one good family override, one with no scope
     drop = tmp_path / "drop"
     drop.mkdir()
@@ -102,16 +103,18 @@ def test_the_cli_ingests_a_folder_and_plans_one_scenario_through_dagster(tmp_pat
         )
 
     scenario = Path(__file__).parents[1] / "scenarios" / "plant_p1_outage.yaml"
-    out = subprocess.run([sop, "scenario", str(scenario), "--cycle", LAST], env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [sop, "scenario", str(scenario), "--cycle", CLI_CYCLE], env=env, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "base" in out.stdout and "plant_p1_outage" in out.stdout
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         tried = con.execute(
-            "select scenario_name from planning.scenario_trials where cycle_id = ? order by 1", [LAST]
+            "select scenario_name from planning.scenario_trials where cycle_id = ? order by 1", [CLI_CYCLE]
         ).fetchall()
-        cycles = con.execute("select count(*) from planning.scenario_comparison where cycle_id = ?", [LAST]).fetchone()[
-            0
-        ]
+        cycles = con.execute(
+            "select count(*) from planning.scenario_comparison where cycle_id = ?", [CLI_CYCLE]
+        ).fetchone()[0]
     assert tried == [("base",), ("plant_p1_outage",)]
     assert cycles == 1 + len(list((Path(__file__).parents[1] / "scenarios").glob("*.yaml")))  # the cycle's own
     with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
@@ -120,9 +123,9 @@ def test_the_cli_ingests_a_folder_and_plans_one_scenario_through_dagster(tmp_pat
     # a typo'd family is an error naming the file, change and field; a bad month is refused before any run
     typo = tmp_path / "typo.yaml"
     typo.write_text("name: typo\nchanges:\n  - {kind: demand_shock, family_id: BVE, factor: 1.2}\n")
-    out = subprocess.run([sop, "scenario", str(typo), "--cycle", LAST], env=env, capture_output=True, text=True)
+    out = subprocess.run([sop, "scenario", str(typo), "--cycle", CLI_CYCLE], env=env, capture_output=True, text=True)
     assert out.returncode == 1 and "change 1 (demand_shock): family_id: unknown 'BVE'" in out.stdout, out.stdout
     month = tmp_path / "month.yaml"
     month.write_text("name: month\nchanges:\n  - {kind: demand_shock, factor: 1.2, from: 2026-13}\n")
-    out = subprocess.run([sop, "scenario", str(month), "--cycle", LAST], env=env, capture_output=True, text=True)
+    out = subprocess.run([sop, "scenario", str(month), "--cycle", CLI_CYCLE], env=env, capture_output=True, text=True)
     assert out.returncode == 2 and "change 1 (demand_shock): from:" in out.stderr + out.stdout
