@@ -473,8 +473,9 @@ def _run_network(con: duckdb.DuckDBPyConnection, cycle_id: str, cfg: PlanConfig,
     _solved_base.clear()  # the scenario stage that follows in this process starts from it
     _solved_base[cycle_id] = (network_plan.fingerprint(net_in.network), result)
     tables = network_plan.tables(net_in, result)
-    tables["network_exceptions"] = pd.concat([tables["network_exceptions"], _frozen_breaks(net_in, result)],
-                                             ignore_index=True)  # fmt: skip
+    breaks = _frozen_breaks(net_in, result)
+    if len(breaks):  # (concatenating an empty frame would change the column types)
+        tables["network_exceptions"] = pd.concat([tables["network_exceptions"], breaks], ignore_index=True)
     attrs = inputs.series[["sku_id", "location_id", "net_price_amount", "unit_cost_amount"]]
     plan = tables["plan_reconciled"].merge(attrs, on=["sku_id", "location_id"], how="left")
     tables["plan_reconciled"] = plan.assign(
