@@ -171,9 +171,7 @@ def test_two_cycles_with_decisions_between_them(tmp_path, small_frames, monkeypa
         base = store(paths, "select revenue_amount r from scenario_comparison where cycle_id = ? and plan_version = 2 "
                      "and scenario_name in ('base', ?) order by scenario_name", SECOND, scenario)  # fmt: skip
         assert base["r"].tolist() == pytest.approx([revenue, revenue], rel=1e-6)
-        # the published financials agree to the cent per row, not in total (issue 20: revenue is computed in the
-        # plan stage and in dbt); 1e-3 bounds that gap, far below what the scenario changed
-        assert adopted["r"].sum() == pytest.approx(revenue, rel=1e-3)
+        assert adopted["r"].sum() == pytest.approx(revenue, rel=1e-6)  # and its money is the scenario's prices'
         with (folder / f"{SECOND}.yaml").open("a") as f:
             f.write(f"- {{kind: approve, cycle: {SECOND}, version: 2, by: CEO, at: 2026-02-05T10:00:00, "
                     "reason: exec}\n")  # fmt: skip

@@ -119,11 +119,17 @@ def load_inputs(con: duckdb.DuckDBPyConnection, cycle_id: str, bucket: Bucket | 
     return PlanInputs(series, grid.to_numpy(), buckets, hours)
 
 
+# prices per unit, kept to 6 decimals: in cents they would put the plan's money (their products with the units,
+# summed by dbt) tens of EUR per million off the plan's own revenue_amount
+UNIT_PRICES = ("net_price_amount", "unit_cost_amount")
+
+
 def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
-    """Units and hours to 4 decimals, money to cents: solver dust must not make reruns differ."""
+    """Units and hours to 4 decimals, money to cents, unit prices to 6 decimals: solver dust must not make reruns
+    differ."""
     out = frame.copy()
     for c in out.select_dtypes("number").columns:
-        out[c] = out[c].round(2 if c.endswith("_amount") else 4)
+        out[c] = out[c].round(6 if c in UNIT_PRICES else 2 if c.endswith("_amount") else 4)
     return out
 
 
