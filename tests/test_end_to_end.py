@@ -534,7 +534,11 @@ def test_column_lineage_leads_from_a_published_number_back_through_the_marts(env
         ("intermediate/int_overrides_matched", "override_pct"),
     } <= consensus
     matched = _deps(_metadata(instance, "intermediate", "int_overrides_matched"), "override_qty")
-    assert matched == {("staging/stg_landing__planner_overrides", "override_qty")}
+    # the planners' file and the meeting's override requests
+    assert matched == {
+        ("staging/stg_landing__planner_overrides", "override_qty"),
+        ("staging/stg_decisions__change_requests", "override_qty"),
+    }
     # ... down to the raw landing table
     orders = _deps(_metadata(instance, "staging", "stg_landing__sales_orders"), "ordered_qty")
     assert orders == {("raw/sales_orders", "ordered_qty")}
