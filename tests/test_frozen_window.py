@@ -130,3 +130,43 @@ def test_the_network_plan_keeps_the_frozen_production_purchases_and_transfers(ch
                                            "bucket"]), atol=1e-3)  # fmt: skip
     moved_keys = kept.frozen[(kept.frozen["planned_qty"] - kept.frozen["qty"]).abs() > 1e-4]
     assert len(kept.frozen) and set(moved_keys["item_id"]) <= ({"I1"} if chunks > 1 else set())
+
+
+def test_the_plan_stage_reads_the_window_from_the_newest_approved_plan_before_the_cycle():
+    from types import SimpleNamespace
+
+    import duckdb
+
+    from sop.buckets import planning_bucket
+    from sop.stages.plan import PlanConfig, _series_breaks, _wanted
+
+    con = duckdb.connect()
+    con.execute("create schema decisions")
+    con.execute(
+        "create table decisions.approved_supply_plan as select * from (values "
+        "('2026-01', 'month', 'A', 'X', date '2026-02-01', 120.0), "
+        "('2026-01', 'month', 'A', 'X', date '2026-03-01', 90.0), "
+        "('2026-01', 'month', 'A', 'X', date '2026-04-01', 70.0), "
+        "('2025-12', 'month', 'B', 'X', date '2026-02-01', 5.0), "
+        "('2026-02', 'month', 'A', 'X', date '2026-02-01', 1.0)) "
+        "as t(cycle_id, planning_bucket, sku_id, location_id, bucket_date, planned_supply_qty)"
+    )
+    con.execute(
+        "create table decisions.decision_log as select 'unfreeze' as decision_kind, '2026-02' as cycle_id, "
+        """'{"from": "2026-02", "sku_id": "B", "to": "2026-02"}' as change_detail"""
+    )
+    now = inputs([[100, 100, 100], [50, 50, 50]], [40, 40, 40])
+    now = replace(
+        now, buckets=pd.date_range("2026-02-01", periods=3, freq="MS"), series=now.series.assign(plant_id="P1")
+    )
+    cfg = PlanConfig(bucket=planning_bucket("month"), frozen_buckets=2)
+    wanted = _wanted(con, "2026-02", now, cfg)
+    # A keeps 2026-01's approved February and March (not 2025-12's, not the cycle's own); B made nothing in the
+    # approved plan, so it makes nothing in March, and its February is open
+    np.testing.assert_array_equal(wanted, [[120.0, 90.0, np.nan], [np.nan, 0.0, np.nan]])
+    assert _wanted(con, "2026-02", now, replace(cfg, frozen_buckets=0)) is None
+    assert _wanted(con, "2026-02", now, replace(cfg, bucket=planning_bucket("week"))) is None  # other buckets
+    planned = pd.DataFrame({"planned_supply_qty": [100.0, 90.0, 0.0, 7.0, 0.0, 0.0]})
+    said = _series_breaks(now, wanted, SimpleNamespace(series_plan=planned))
+    assert said[["item_id", "plant_id", "size_qty"]].values.tolist() == [["A", "P1", 20.0]]
+    assert "approved 120.0, planned 100.0" in said["detail"][0]
