@@ -110,6 +110,10 @@ def test_a_longer_lead_time_raises_safety_stock_through_the_plans_own_formula():
             r"change 1 \(fx_shift\): regoin: Extra inputs are not permitted",
         ),
         ("name: x\nchanges:\n  - {kind: capacity_loss, share: 0.5}", "needs plant_id or resource_id"),
+        (  # a price is per series: months would be silently ignored
+            "name: x\nchanges:\n  - {kind: price_change, factor: 1.04, from: 2026-04}",
+            r"change 1 \(price_change\): .*price_change applies to the whole horizon .*: drop from and to",
+        ),
         (
             "name: x\nchanges:\n  - {kind: lead_time, days: 7}\n  - {kind: demand_shock, factor: 1.1, from: 2026-13}",
             r"change 2 \(demand_shock\): from: Value error, month '2026-13' is not a month written YYYY-MM",

@@ -70,6 +70,16 @@ class _Change(BaseModel):
         return None if value is None else str(value)
 
 
+class _PerSeries(_Change):
+    """A change to what the plan holds per series, not per bucket (net price, lead time): it applies to the whole
+    horizon, and months would be silently ignored, so they are refused."""
+
+    def model_post_init(self, _) -> None:
+        if self.from_month or self.to_month:
+            raise ValueError(f"{self.kind} applies to the whole horizon (prices and lead times are per series): drop "
+                             "from and to")  # fmt: skip
+
+
 class DemandShock(_Change):
     kind: Literal["demand_shock"]
     factor: float = Field(ge=0)
@@ -86,18 +96,18 @@ class CapacityLoss(_Change):
             raise ValueError("capacity_loss needs plant_id or resource_id")
 
 
-class PriceChange(_Change):
+class PriceChange(_PerSeries):
     kind: Literal["price_change"]
     factor: float = Field(gt=0)
 
 
-class FxShift(_Change):
+class FxShift(_PerSeries):
     kind: Literal["fx_shift"]
     currency: str
     factor: float = Field(gt=0)
 
 
-class LeadTime(_Change):
+class LeadTime(_PerSeries):
     kind: Literal["lead_time"]
     days: float
 
