@@ -31,6 +31,7 @@ from sop.decisions import (
     plan_status,
 )
 from sop.settings import Paths, decisions_dir
+from sop.warehouse import has_table
 
 # published table -> the warehouse's snapshot of its approved versions
 APPROVED = {
@@ -257,3 +258,10 @@ def write_status_parquet(store: duckdb.DuckDBPyConnection, paths: Paths) -> None
 
 def empty_log() -> pd.DataFrame:
     return log_frame([])
+
+
+def recorded_log(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The decision log the decisions step recorded in the warehouse ``con`` (none before the first)."""
+    if not has_table(con, "decisions", "decision_log"):
+        return empty_log()
+    return con.execute("select * from decisions.decision_log").df()

@@ -28,7 +28,8 @@ from sop.planning.scenarios import (
 from sop.planning.supply_plan import PlanCosts, PlanInputs, PlanResult, fenced, solve
 from sop.settings import frozen_buckets, scenarios_dir
 from sop.stages import network_plan
-from sop.warehouse import add_new_columns, replace_cycle_rows
+from sop.stages.decisions import recorded_log
+from sop.warehouse import add_new_columns, has_table, replace_cycle_rows
 
 # The base plan this process solved last, per cycle: the scenario stage that follows in the same run (direct,
 # or Dagster's in-process executor) starts from it instead of solving the base again (~100 s at 100k series).
@@ -165,35 +166,22 @@ def buckets_without_capacity(inputs: PlanInputs) -> list[str]:
     return [str(pd.Timestamp(m).date()) for m in inputs.hours.columns[empty.to_numpy()]]
 
 
-def _relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
-        ).fetchone()[0]
-    )
-
-
 def decided(con: duckdb.DuckDBPyConnection, cycle_id: str, folder: Path | None = None) -> Decided:
     """What the meeting decided that the cycle's plan takes in (sop.planning.decided): the scenario adopted for
     it (from ``folder``, the cycle's scenario files) and the expedites asked for in it or before it (dbt's
     staging model says which requests a cycle takes in). A warehouse without decisions takes in nothing."""
-    log = (
-        con.execute("select * from decisions.decision_log").df()
-        if _relation(con, "decisions", "decision_log")
-        else pd.DataFrame(columns=["decision_kind", "cycle_id"])
-    )
     requests = (
         con.execute("select * from staging.stg_decisions__change_requests order by decided_at, decision_id").df()
-        if _relation(con, "staging", "stg_decisions__change_requests")
+        if has_table(con, "staging", "stg_decisions__change_requests")
         else pd.DataFrame(columns=["change_kind"])
     )
-    return taken_in(log, requests, cycle_id, folder or scenarios_dir())
+    return taken_in(recorded_log(con), requests, cycle_id, folder or scenarios_dir())
 
 
 def _approved_before(con: duckdb.DuckDBPyConnection, cycle_id: str, bucket: Bucket) -> str | None:
     """The newest approved cycle before ``cycle_id`` planned in the same buckets (its plan's frozen window is
     this one's to keep), if any."""
-    if not _relation(con, "decisions", "approved_supply_plan"):
+    if not has_table(con, "decisions", "approved_supply_plan"):
         return None
     row = con.execute(
         "select max(cycle_id) from decisions.approved_supply_plan where cycle_id < ? and planning_bucket = ?",
@@ -203,9 +191,7 @@ def _approved_before(con: duckdb.DuckDBPyConnection, cycle_id: str, bucket: Buck
 
 
 def _opened(con: duckdb.DuckDBPyConnection, cycle_id: str) -> list:
-    if not _relation(con, "decisions", "decision_log"):
-        return []
-    return frozen.unfrozen(con.execute("select * from decisions.decision_log").df(), cycle_id)
+    return frozen.unfrozen(recorded_log(con), cycle_id)
 
 
 def _approved(con: duckdb.DuckDBPyConnection, sql: str, approved: str, dates: pd.DatetimeIndex) -> pd.DataFrame:

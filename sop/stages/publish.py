@@ -26,7 +26,7 @@ import duckdb
 from sop.buckets import planning_bucket
 from sop.settings import DBT_PROJECT_DIR, Paths
 from sop.stages import decisions, publish_postgres
-from sop.warehouse import add_new_columns
+from sop.warehouse import add_new_columns, has_table
 
 # Columns every published row carries on top of the warehouse relation's columns, and what they mean.
 VERSION_COLUMNS = {
@@ -160,7 +160,7 @@ def _build(con, wh, paths: Paths, cycle_id: str, run_id: str, published_at, buck
             [cycle_id, plan_version, run_id, published_at, code, table, n, bucket, ",".join(accepted) or None, adopted],
         )
     # the new version is proposed; earlier decisions keep their verdicts (plan_status, decision_log, the views)
-    decisions.write_status(con, decision_log(wh), list(PUBLISHED))
+    decisions.write_status(con, decisions.recorded_log(wh), list(PUBLISHED))
     columns = {
         table: con.execute(f"select column_name, column_type from (describe {table})").fetchall() for table in PUBLISHED
     }
@@ -176,24 +176,9 @@ def _build(con, wh, paths: Paths, cycle_id: str, run_id: str, published_at, buck
     return {"plan_version": plan_version, "planning_bucket": bucket, "rows": counts, "columns": described}
 
 
-def _has_table(wh: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return bool(
-        wh.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
-        ).fetchone()[0]
-    )
-
-
-def decision_log(wh: duckdb.DuckDBPyConnection):
-    """The decisions the cycle's decisions step recorded (none before the first)."""
-    if not _has_table(wh, "decisions", "decision_log"):
-        return decisions.empty_log()
-    return wh.execute("select * from decisions.decision_log").df()
-
-
 def adopted_scenario(wh: duckdb.DuckDBPyConnection, cycle_id: str) -> str | None:
     """The scenario whose plan the cycle's plan stage made (planning.adopted_scenario), if any."""
-    if not _has_table(wh, "planning", "adopted_scenario"):
+    if not has_table(wh, "planning", "adopted_scenario"):
         return None
     row = wh.execute("select scenario_name from planning.adopted_scenario where cycle_id = ?", [cycle_id]).fetchone()
     return row[0] if row else None
